@@ -1,0 +1,227 @@
+use serde::{Deserialize, Serialize};
+
+use crate::{Category, Posting, PublisherKind, Severity};
+
+/// The `schema` value of a lead record.
+pub const LEAD_SCHEMA: &str = "xuncha.lead/1";
+
+/// A byte range `[start, end)` into the original text of one field. It cannot be built
+/// inverted.
+///
+/// ```
+/// use xuncha_core::Span;
+/// let s = Span::new(3, 9);
+/// assert_eq!((s.start(), s.end(), s.len()), (3, 9, 6));
+/// assert!(Span::try_new(9, 3).is_none());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "RawSpan")]
+pub struct Span {
+    start: usize,
+    end: usize,
+}
+
+#[derive(Deserialize)]
+struct RawSpan {
+    start: usize,
+    end: usize,
+}
+
+impl TryFrom<RawSpan> for Span {
+    type Error = String;
+    fn try_from(r: RawSpan) -> Result<Self, String> {
+        Span::try_new(r.start, r.end)
+            .ok_or_else(|| format!("span end {} < start {}", r.end, r.start))
+    }
+}
+
+impl Span {
+    /// A span; panics if `end < start`.
+    pub fn new(start: usize, end: usize) -> Span {
+        assert!(start <= end, "span end {end} < start {start}");
+        Span { start, end }
+    }
+
+    /// A span, or `None` if `end < start`.
+    pub fn try_new(start: usize, end: usize) -> Option<Span> {
+        (start <= end).then_some(Span { start, end })
+    }
+
+    /// First byte.
+    pub fn start(&self) -> usize {
+        self.start
+    }
+
+    /// One past the last byte.
+    pub fn end(&self) -> usize {
+        self.end
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Whether the span is empty.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// A legal provision: the law, the article, and a short quote of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalRef {
+    /// Short key used in rule files (`WRL-43`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key: String,
+    /// Name of the instrument.
+    pub law: String,
+    /// Article (and clause).
+    pub article: String,
+    /// Quote.
+    pub text: String,
+}
+
+/// One piece of evidence: a rule matched this text in this field.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The rule that matched.
+    pub rule_id: String,
+    /// The field of the posting (`title`, `description`, …).
+    pub field: String,
+    /// Where, in bytes of the original field text.
+    #[serde(flatten)]
+    pub span: Span,
+    /// The original text of the span.
+    pub matched: String,
+    /// The original text around the span, for a reader.
+    pub context: String,
+}
+
+/// What a lead records of its posting.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PostingRef {
+    /// Posting id.
+    pub id: String,
+    /// Page address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Site key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Capture time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetched_at: Option<String>,
+    /// Content hash at the time of the scan.
+    pub content_sha256: String,
+    /// Job title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Employer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    /// Work location.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Publisher name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<String>,
+    /// Publisher kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher_kind: Option<PublisherKind>,
+}
+
+impl PostingRef {
+    /// The reference to `p`; `content_sha256` is the given hash.
+    pub fn of(p: &Posting, content_sha256: &str) -> PostingRef {
+        PostingRef {
+            id: p.id.clone(),
+            url: p.url.clone(),
+            source: p.source.clone(),
+            fetched_at: p.fetched_at.clone(),
+            content_sha256: content_sha256.to_string(),
+            title: p.title.clone(),
+            company: p.company.clone(),
+            location: p.location.clone(),
+            publisher: p.publisher.as_ref().and_then(|x| x.name.clone()),
+            publisher_kind: p.publisher.as_ref().map(|x| x.kind),
+        }
+    }
+}
+
+/// A lead of unlawful or suspicious conduct: one per (posting, category), with its evidence
+/// and legal basis (DESIGN.md §3).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Lead {
+    /// Always [`LEAD_SCHEMA`].
+    pub schema: String,
+    /// [`crate::lead_id`] of (posting id, category, content hash).
+    pub lead_id: String,
+    /// What it is about.
+    pub category: Category,
+    /// The most serious legal status among its findings.
+    pub severity: Severity,
+    /// How sure the matcher is, 0..1.
+    pub score: f64,
+    /// The evidence.
+    pub findings: Vec<Finding>,
+    /// The provisions breached.
+    pub legal_basis: Vec<LegalRef>,
+    /// The provision that sanctions it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub penalty: Option<LegalRef>,
+    /// The posting.
+    pub posting: PostingRef,
+    /// When the scan found it, RFC 3339.
+    pub detected_at: String,
+    /// Version of the rule set that found it.
+    pub rules_version: String,
+    /// Version of the scanner that found it.
+    pub scanner_version: String,
+}
+
+impl Lead {
+    /// The ids of the rules behind the findings, deduplicated, in order.
+    pub fn rule_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        for f in &self.findings {
+            if !ids.contains(&f.rule_id.as_str()) {
+                ids.push(&f.rule_id);
+            }
+        }
+        ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "span end")]
+    fn span_cannot_be_inverted() {
+        let _ = Span::new(5, 4);
+    }
+
+    #[test]
+    fn inverted_span_is_refused_when_read() {
+        let err = serde_json::from_str::<Span>(r#"{"start":5,"end":4}"#).unwrap_err();
+        assert!(err.to_string().contains("span end 4 < start 5"), "{err}");
+    }
+
+    #[test]
+    fn finding_serialises_flat_offsets() {
+        let f = Finding {
+            rule_id: "R".into(),
+            field: "description".into(),
+            span: Span::new(0, 6),
+            matched: "押金".into(),
+            context: "押金500".into(),
+        };
+        let v: serde_json::Value = serde_json::to_value(&f).unwrap();
+        assert_eq!(v["start"], 0);
+        assert_eq!(v["end"], 6);
+        let back: Finding = serde_json::from_value(v).unwrap();
+        assert_eq!(back, f);
+    }
+}

@@ -1,0 +1,22 @@
+//! Domain types shared by every xuncha crate.
+//!
+//! A [`Posting`] goes in, [`Finding`]s come out of the matcher, and a [`Lead`] — one per
+//! (posting, [`Category`]) — goes to the case queue. The one decision that shapes this
+//! crate: **a lead's identity is derived, never assigned**. [`lead_id`] hashes the posting
+//! id, the category and the posting's content hash, so a rescan or a replay of the same
+//! posting yields the same lead (no duplicates downstream), while an edited posting yields
+//! a new one (the edit is itself evidence).
+//!
+//! Evidence offsets are a [`Span`], which cannot be built inverted: they are byte offsets
+//! into the *original* field text, so an analyst can quote the posting as it was seen.
+#![deny(missing_docs)]
+
+mod category;
+mod hash;
+mod lead;
+mod posting;
+
+pub use category::{Category, Family, ParseCategoryError, ParseSeverityError, Severity};
+pub use hash::{lead_id, sha256_hex};
+pub use lead::{Finding, Lead, LegalRef, PostingRef, Span, LEAD_SCHEMA};
+pub use posting::{Posting, Publisher, PublisherKind, POSTING_SCHEMA};

@@ -1,0 +1,544 @@
+//! The hot path of xuncha: posting in, findings and leads out.
+//!
+//! ```text
+//! field ─► normalise (offset map) ─► clauses ─► prefilter (every anchor, one pass)
+//!            └──────────── only where an anchor hit: verify the rule in its clause ─► findings
+//! ```
+//!
+//! The decision that shapes this crate: **verification runs only where the prefilter hit.**
+//! One automaton over every rule's literal anchors reads each normalised field once; most
+//! postings match nothing and leave after that single pass. Regexes, negation windows,
+//! word segmentation (jieba-rs) and number checks run only on the clauses that hold a hit,
+//! so adding rules costs little until their anchors actually occur.
+//!
+//! A [`Matcher`] is built once from a [`RuleSet`] and is immutable: share it across threads
+//! behind an `Arc` and swap the whole thing to reload rules.
+#![deny(missing_docs)]
+
+pub mod clause;
+pub mod location;
+pub mod normalize;
+pub mod prefilter;
+pub mod salary;
+
+mod examples;
+mod verify;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use jieba_rs::Jieba;
+use regex::Regex;
+use xuncha_core::{
+    lead_id, Category, Finding, Lead, LegalRef, Posting, PostingRef, Severity, Span, LEAD_SCHEMA,
+};
+use xuncha_rules::{Phrase, RuleBody, RuleSet};
+
+pub use examples::{example_posting, ExampleFailure, ExampleReport};
+use location::Locator;
+use normalize::{NormText, Normalizer, Scratch};
+pub use prefilter::{Prefilter, PrefilterKind};
+
+/// Name and version written into every lead.
+pub const SCANNER_VERSION: &str = concat!("xuncha-matcher/", env!("CARGO_PKG_VERSION"));
+
+/// Characters of original text either side of a match kept as its context.
+const CONTEXT_CHARS: usize = 40;
+
+/// A rule that fired on a posting, with its evidence.
+#[derive(Debug, Clone)]
+pub struct RuleHit {
+    /// Index of the rule in [`Matcher::rules`].
+    pub rule: usize,
+    /// Severity where the posting is located (a `[[rule.local]]` may raise it).
+    pub severity: Severity,
+    /// The local escalation that applied, if any.
+    pub local: Option<usize>,
+    /// How sure the matcher is, 0..1.
+    pub score: f64,
+    /// The evidence.
+    pub findings: Vec<Finding>,
+}
+
+/// One phrase to verify: a phrase rule, or one signal of a signature rule.
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    rule: usize,
+    signal: Option<usize>,
+}
+
+/// An error building a matcher.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// An anchor that normalises to nothing.
+    #[error("{origin}: rule `{rule}`: anchor `{anchor}` is empty once normalised")]
+    EmptyAnchor {
+        /// Rule id.
+        rule: String,
+        /// Where the rule is.
+        origin: String,
+        /// The anchor.
+        anchor: String,
+    },
+    /// The automaton could not be built.
+    #[error("prefilter: {0}")]
+    Prefilter(String),
+}
+
+/// The compiled, immutable matcher.
+pub struct Matcher {
+    rules: Arc<RuleSet>,
+    normalizer: Normalizer,
+    prefilter: Prefilter,
+    literals: Vec<String>,
+    /// For each literal, the units it gates.
+    gates: Vec<Vec<u32>>,
+    units: Vec<Unit>,
+    jieba: Option<Jieba>,
+    duty: Option<Regex>,
+    locator: Locator,
+}
+
+impl std::fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matcher")
+            .field("rules", &self.rules.rules.len())
+            .field("rules_version", &self.rules.version)
+            .field("prefilter", &self.prefilter)
+            .finish()
+    }
+}
+
+/// A field of the posting being scanned.
+struct FieldText<'a> {
+    name: &'static str,
+    orig: &'a str,
+    norm: NormText,
+    clauses: Vec<(usize, usize)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Candidate {
+    unit: u32,
+    field: u32,
+    clause: u32,
+    start: u32,
+    end: u32,
+}
+
+impl Matcher {
+    /// Builds a matcher with the default prefilter.
+    pub fn new(rules: Arc<RuleSet>) -> Result<Matcher, BuildError> {
+        Matcher::with_prefilter(rules, PrefilterKind::default())
+    }
+
+    /// Builds a matcher with the given prefilter engine.
+    pub fn with_prefilter(rules: Arc<RuleSet>, kind: PrefilterKind) -> Result<Matcher, BuildError> {
+        let normalizer = Normalizer::new(&rules.lexicon);
+        let mut units = Vec::new();
+        for (ri, rule) in rules.rules.iter().enumerate() {
+            match &rule.body {
+                RuleBody::Phrase(_) => units.push(Unit {
+                    rule: ri,
+                    signal: None,
+                }),
+                RuleBody::Signature(sig) => {
+                    for (si, s) in sig.signals.iter().enumerate() {
+                        if s.phrase.is_some() {
+                            units.push(Unit {
+                                rule: ri,
+                                signal: Some(si),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut literals: Vec<String> = Vec::new();
+        let mut gates: Vec<Vec<u32>> = Vec::new();
+        let mut need_jieba = false;
+        for (ui, unit) in units.iter().enumerate() {
+            let rule = &rules.rules[unit.rule];
+            let phrase = phrase_of(&rules, *unit);
+            need_jieba |= phrase.word_boundary;
+            for anchor in &phrase.anchors {
+                let norm = normalizer.normalize_owned(anchor).as_str().to_string();
+                if norm.is_empty() {
+                    return Err(BuildError::EmptyAnchor {
+                        rule: rule.id.clone(),
+                        origin: rule.origin.to_string(),
+                        anchor: anchor.clone(),
+                    });
+                }
+                let li = *index.entry(norm.clone()).or_insert_with(|| {
+                    literals.push(norm);
+                    gates.push(Vec::new());
+                    literals.len() - 1
+                });
+                if !gates[li].contains(&(ui as u32)) {
+                    gates[li].push(ui as u32);
+                }
+            }
+        }
+        let prefilter = Prefilter::new(kind, &literals).map_err(BuildError::Prefilter)?;
+        let duty = (!rules.lexicon.duty_markers.is_empty()).then(|| {
+            let alts: Vec<String> = rules
+                .lexicon
+                .duty_markers
+                .iter()
+                .map(|m| regex::escape(m))
+                .collect();
+            Regex::new(&alts.join("|")).expect("escaped literals form a regex")
+        });
+        Ok(Matcher {
+            locator: Locator::new(&rules.divisions),
+            jieba: need_jieba.then(Jieba::new),
+            rules,
+            normalizer,
+            prefilter,
+            literals,
+            gates,
+            units,
+            duty,
+        })
+    }
+
+    /// The rule set this matcher was built from.
+    pub fn rules(&self) -> &Arc<RuleSet> {
+        &self.rules
+    }
+
+    /// The prefilter automaton.
+    pub fn prefilter(&self) -> &Prefilter {
+        &self.prefilter
+    }
+
+    /// The normalised anchor literals, in prefilter order.
+    pub fn literals(&self) -> &[String] {
+        &self.literals
+    }
+
+    /// The normaliser.
+    pub fn normalizer(&self) -> &Normalizer {
+        &self.normalizer
+    }
+
+    /// Every rule that fires on `posting`, with its evidence.
+    pub fn scan(&self, posting: &Posting) -> Vec<RuleHit> {
+        let mut scratch = Scratch::default();
+        let mut fields: Vec<FieldText<'_>> = Vec::new();
+        let mut cands: Vec<Candidate> = Vec::new();
+        for (name, orig) in posting.text_fields() {
+            let mut norm = NormText::default();
+            self.normalizer.normalize(orig, &mut norm, &mut scratch);
+            let mut clauses = Vec::new();
+            clause::split(norm.as_str(), &mut clauses);
+            let fi = fields.len() as u32;
+            self.prefilter.for_each(norm.as_str(), |lit, s, e| {
+                let Some(ci) = clause::find(&clauses, s) else {
+                    return;
+                };
+                for &unit in &self.gates[lit] {
+                    cands.push(Candidate {
+                        unit,
+                        field: fi,
+                        clause: ci as u32,
+                        start: s as u32,
+                        end: e as u32,
+                    });
+                }
+            });
+            fields.push(FieldText {
+                name,
+                orig,
+                norm,
+                clauses,
+            });
+        }
+        if cands.is_empty() {
+            return Vec::new();
+        }
+        cands.sort_unstable();
+        let located = self.locate(posting);
+        // Accepted spans per unit: (field, start, end) in normalised coordinates.
+        let mut accepted: BTreeMap<u32, Vec<(u32, usize, usize)>> = BTreeMap::new();
+        let mut hits_buf: Vec<(usize, usize)> = Vec::new();
+        let mut i = 0;
+        while i < cands.len() {
+            let c = cands[i];
+            let mut j = i;
+            hits_buf.clear();
+            while j < cands.len()
+                && (cands[j].unit, cands[j].field, cands[j].clause) == (c.unit, c.field, c.clause)
+            {
+                hits_buf.push((cands[j].start as usize, cands[j].end as usize));
+                j += 1;
+            }
+            i = j;
+            let unit = self.units[c.unit as usize];
+            if !self.applies_here(unit.rule, &located) {
+                continue;
+            }
+            let phrase = phrase_of(&self.rules, unit);
+            let f = &fields[c.field as usize];
+            let (cs, ce) = f.clauses[c.clause as usize];
+            let spans = verify::phrase(self, phrase, f.norm.as_str(), cs, ce, &hits_buf);
+            if spans.is_empty() || !self.posting_requires(phrase, &fields) {
+                continue;
+            }
+            let list = accepted.entry(c.unit).or_default();
+            for (s, e) in spans {
+                list.push((c.field, s, e));
+            }
+        }
+        self.collect_hits(&fields, &accepted, &located)
+    }
+
+    /// The leads `posting` raises, one per category, stamped with `detected_at`.
+    pub fn leads(&self, posting: &Posting, detected_at: &str) -> Vec<Lead> {
+        let hits = self.scan(posting);
+        if hits.is_empty() {
+            return Vec::new();
+        }
+        let hash = posting
+            .content_sha256
+            .clone()
+            .unwrap_or_else(|| posting.compute_content_sha256());
+        let mut by_cat: BTreeMap<Category, Vec<&RuleHit>> = BTreeMap::new();
+        for h in &hits {
+            by_cat
+                .entry(self.rules.rules[h.rule].category)
+                .or_default()
+                .push(h);
+        }
+        let mut leads = Vec::new();
+        for (category, mut hs) in by_cat {
+            hs.sort_by(|a, b| {
+                b.severity
+                    .cmp(&a.severity)
+                    .then(b.score.total_cmp(&a.score))
+            });
+            let top = hs[0];
+            let mut legal_basis: Vec<LegalRef> = Vec::new();
+            let mut push_ref = |r: &LegalRef| {
+                if !legal_basis.iter().any(|x| x.key == r.key) {
+                    legal_basis.push(r.clone());
+                }
+            };
+            for h in &hs {
+                let rule = &self.rules.rules[h.rule];
+                if let Some(l) = h.local {
+                    rule.local[l].legal_basis.iter().for_each(&mut push_ref);
+                }
+                rule.legal_basis.iter().for_each(&mut push_ref);
+            }
+            let top_rule = &self.rules.rules[top.rule];
+            let penalty = top
+                .local
+                .and_then(|l| top_rule.local[l].penalty.clone())
+                .or_else(|| top_rule.penalty.clone());
+            let miss: f64 = hs.iter().map(|h| 1.0 - h.score).product();
+            let score = ((1.0 - miss).min(0.99) * 1000.0).round() / 1000.0;
+            leads.push(Lead {
+                schema: LEAD_SCHEMA.to_string(),
+                lead_id: lead_id(&posting.id, category, &hash),
+                category,
+                severity: top.severity,
+                score,
+                findings: hs.iter().flat_map(|h| h.findings.iter().cloned()).collect(),
+                legal_basis,
+                penalty,
+                posting: PostingRef::of(posting, &hash),
+                detected_at: detected_at.to_string(),
+                rules_version: self.rules.version.clone(),
+                scanner_version: SCANNER_VERSION.to_string(),
+            });
+        }
+        leads
+    }
+
+    /// Division codes of the posting's location.
+    fn locate(&self, posting: &Posting) -> Vec<String> {
+        posting
+            .location
+            .as_deref()
+            .map(|l| self.locator.resolve(l))
+            .unwrap_or_default()
+    }
+
+    /// A `locally_illegal` rule with jurisdictions is silent outside them.
+    fn applies_here(&self, rule: usize, located: &[String]) -> bool {
+        let r = &self.rules.rules[rule];
+        r.jurisdictions.is_empty() || location::within(located, &r.jurisdictions)
+    }
+
+    fn posting_requires(&self, phrase: &Phrase, fields: &[FieldText<'_>]) -> bool {
+        phrase.requires.is_empty()
+            || phrase
+                .requires
+                .iter()
+                .any(|re| fields.iter().any(|f| re.is_match(f.norm.as_str())))
+    }
+
+    fn finding(&self, rule: usize, f: &FieldText<'_>, s: usize, e: usize) -> Finding {
+        let (os, oe) = f.norm.original_range(s, e);
+        let cs = back_chars(f.orig, os, CONTEXT_CHARS);
+        let ce = forward_chars(f.orig, oe, CONTEXT_CHARS);
+        Finding {
+            rule_id: self.rules.rules[rule].id.clone(),
+            field: f.name.to_string(),
+            span: Span::new(os, oe),
+            matched: f.orig[os..oe].to_string(),
+            context: f.orig[cs..ce].replace(['\n', '\r'], " "),
+        }
+    }
+
+    fn collect_hits(
+        &self,
+        fields: &[FieldText<'_>],
+        accepted: &BTreeMap<u32, Vec<(u32, usize, usize)>>,
+        located: &[String],
+    ) -> Vec<RuleHit> {
+        let mut out: Vec<RuleHit> = Vec::new();
+        let mut done_signatures: Vec<usize> = Vec::new();
+        for (&ui, spans) in accepted {
+            let unit = self.units[ui as usize];
+            let rule = &self.rules.rules[unit.rule];
+            match &rule.body {
+                RuleBody::Phrase(_) => {
+                    let findings = spans
+                        .iter()
+                        .map(|&(fi, s, e)| self.finding(unit.rule, &fields[fi as usize], s, e))
+                        .collect();
+                    out.push(self.hit(unit.rule, rule.confidence, findings, located));
+                }
+                RuleBody::Signature(sig) => {
+                    if done_signatures.contains(&unit.rule) {
+                        continue;
+                    }
+                    done_signatures.push(unit.rule);
+                    let mut sum = 0.0;
+                    let mut findings = Vec::new();
+                    for (si, signal) in sig.signals.iter().enumerate() {
+                        let present = if signal.phrase.is_some() {
+                            let ui = self
+                                .units
+                                .iter()
+                                .position(|u| u.rule == unit.rule && u.signal == Some(si));
+                            let spans = ui.and_then(|ui| accepted.get(&(ui as u32)));
+                            if let Some(spans) = spans {
+                                for &(fi, s, e) in spans {
+                                    findings.push(self.finding(
+                                        unit.rule,
+                                        &fields[fi as usize],
+                                        s,
+                                        e,
+                                    ));
+                                }
+                            }
+                            spans.is_some_and(|s| !s.is_empty())
+                        } else if let Some(min) = signal.salary_monthly_min {
+                            match pay(fields) {
+                                Some((fi, p)) if p.monthly_max >= min => {
+                                    findings.push(self.finding(
+                                        unit.rule,
+                                        &fields[fi],
+                                        p.start,
+                                        p.end,
+                                    ));
+                                    true
+                                }
+                                _ => false,
+                            }
+                        } else {
+                            false
+                        };
+                        if present {
+                            sum += signal.weight;
+                        }
+                    }
+                    if sum + 1e-9 >= sig.threshold {
+                        let score = (rule.confidence * (sum / sig.threshold).min(1.25) / 1.25
+                            * 1.1)
+                            .min(0.99);
+                        out.push(self.hit(unit.rule, score, findings, located));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn hit(
+        &self,
+        rule: usize,
+        score: f64,
+        mut findings: Vec<Finding>,
+        located: &[String],
+    ) -> RuleHit {
+        findings.sort_by(|a, b| (&a.field, a.span).cmp(&(&b.field, b.span)));
+        findings.dedup_by(|a, b| a.field == b.field && a.span == b.span);
+        let r = &self.rules.rules[rule];
+        let local = r
+            .local
+            .iter()
+            .position(|l| location::within(located, &l.jurisdictions));
+        let severity = local
+            .map(|l| r.local[l].severity.max(r.severity))
+            .unwrap_or(r.severity);
+        RuleHit {
+            rule,
+            severity,
+            local,
+            score,
+            findings,
+        }
+    }
+}
+
+/// The highest pay the posting states: its salary field first, then its text.
+fn pay(fields: &[FieldText<'_>]) -> Option<(usize, salary::Pay)> {
+    let mut best: Option<(usize, salary::Pay)> = None;
+    for (i, f) in fields.iter().enumerate() {
+        let p = if f.name == "salary" {
+            salary::parse_field(f.norm.as_str())
+        } else {
+            salary::parse_text(f.norm.as_str())
+        };
+        if let Some(p) = p {
+            if best.is_none_or(|(_, b)| p.monthly_max > b.monthly_max) {
+                best = Some((i, p));
+            }
+        }
+    }
+    best
+}
+
+fn phrase_of(rules: &RuleSet, unit: Unit) -> &Phrase {
+    match (&rules.rules[unit.rule].body, unit.signal) {
+        (RuleBody::Phrase(p), _) => p,
+        (RuleBody::Signature(s), Some(i)) => s.signals[i]
+            .phrase
+            .as_ref()
+            .expect("units are built from phrase signals"),
+        (RuleBody::Signature(_), None) => unreachable!("a signature unit names its signal"),
+    }
+}
+
+fn back_chars(s: &str, from: usize, n: usize) -> usize {
+    s[..from]
+        .char_indices()
+        .rev()
+        .nth(n.saturating_sub(1))
+        .map(|(i, _)| i)
+        .unwrap_or(0)
+}
+
+fn forward_chars(s: &str, from: usize, n: usize) -> usize {
+    s[from..]
+        .char_indices()
+        .nth(n)
+        .map(|(i, _)| from + i)
+        .unwrap_or(s.len())
+}

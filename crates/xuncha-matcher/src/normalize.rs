@@ -1,0 +1,594 @@
+//! Normalisation with a map back to the original text.
+//!
+//! Evaders write `押 金`, `ya金`, `yj`, `压金`, `叁佰元`, `ＶＸ`; rules are written once, against
+//! one normalised form. Every normalised byte remembers the byte range of the original
+//! character(s) it came from, so evidence is always quoted from the text as published.
+
+use std::collections::HashMap;
+
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+use xuncha_rules::Lexicon;
+
+/// A normalised field: the text and, for every byte of it, the original byte range.
+#[derive(Debug, Default, Clone)]
+pub struct NormText {
+    text: String,
+    starts: Vec<u32>,
+    ends: Vec<u32>,
+}
+
+impl NormText {
+    /// The normalised text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The original byte range that normalised bytes `start..end` came from.
+    pub fn original_range(&self, start: usize, end: usize) -> (usize, usize) {
+        if start >= end || start >= self.starts.len() {
+            let at = self.starts.get(start).copied().unwrap_or(0) as usize;
+            return (at, at);
+        }
+        (self.starts[start] as usize, self.ends[end - 1] as usize)
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.starts.clear();
+        self.ends.clear();
+    }
+
+    fn push(&mut self, c: char, start: u32, end: u32) {
+        self.text.push(c);
+        for _ in 0..c.len_utf8() {
+            self.starts.push(start);
+            self.ends.push(end);
+        }
+    }
+}
+
+/// A character on its way through normalisation, with its original byte range.
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    c: char,
+    start: u32,
+    end: u32,
+}
+
+/// Reusable buffers, so that normalising a field allocates nothing once warm.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    a: Vec<Item>,
+    b: Vec<Item>,
+    simplified: String,
+}
+
+/// Rewrites text into the form rules are written against (`rules/README.md`).
+#[derive(Debug, Clone, Default)]
+pub struct Normalizer {
+    pinyin: HashMap<String, (Vec<char>, Vec<char>)>,
+    homophones: HashMap<char, Vec<(Vec<char>, Vec<char>)>>,
+}
+
+pub(crate) fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
+}
+
+/// Characters that carry nothing anywhere: zero-width marks, emoji, variation selectors.
+fn is_invisible_or_emoji(c: char) -> bool {
+    matches!(c as u32,
+        0x200B..=0x200F | 0x2060..=0x2064 | 0xFEFF | 0x00AD | 0x034F
+        | 0xFE00..=0xFE0F | 0x20E3 | 0x1F000..=0x1FAFF | 0x2600..=0x27BF
+        | 0x2B00..=0x2BFF | 0x2190..=0x21FF | 0x25A0..=0x25FF
+        | 0xE0000..=0xE007F)
+}
+
+/// Punctuation that evaders put between the characters of a word; dropped only between
+/// two Han characters, so `1.5万` and `22-28岁` keep theirs.
+fn is_separator_noise(c: char) -> bool {
+    matches!(
+        c,
+        '.' | '·'
+            | '•'
+            | '・'
+            | '*'
+            | '_'
+            | '~'
+            | '|'
+            | '/'
+            | '\\'
+            | '-'
+            | '\''
+            | '"'
+            | '`'
+            | '^'
+            | '+'
+            | '#'
+            | '@'
+            | '='
+            | '★'
+            | '☆'
+            | '※'
+            | '○'
+            | '●'
+            | '◎'
+            | '◆'
+            | '◇'
+            | '■'
+            | '□'
+            | '△'
+            | '▲'
+            | '▽'
+            | '▼'
+            | '♀'
+            | '♂'
+            | '♥'
+            | '♡'
+            | '✓'
+            | '✔'
+            | '✕'
+            | '✖'
+            | '✘'
+            | '〃'
+            | '‧'
+            | '∙'
+            | '⋅'
+            | '°'
+            | '′'
+            | '″'
+            | '¨'
+            | '˙'
+            | '－'
+            | '—'
+            | '–'
+            | '…'
+    )
+}
+
+fn cn_digit(c: char) -> Option<u64> {
+    Some(match c {
+        '零' | '〇' => 0,
+        '一' | '壹' | '幺' => 1,
+        '二' | '两' | '贰' => 2,
+        '三' | '叁' => 3,
+        '四' | '肆' => 4,
+        '五' | '伍' => 5,
+        '六' | '陆' => 6,
+        '七' | '柒' => 7,
+        '八' | '捌' => 8,
+        '九' | '玖' => 9,
+        _ => return None,
+    })
+}
+
+fn cn_unit(c: char) -> Option<u64> {
+    Some(match c {
+        '十' | '拾' => 10,
+        '百' | '佰' => 100,
+        '千' | '仟' => 1000,
+        '万' => 10_000,
+        '亿' => 100_000_000,
+        _ => return None,
+    })
+}
+
+fn is_cn_numeral(c: char) -> bool {
+    cn_digit(c).is_some() || cn_unit(c).is_some()
+}
+
+fn is_financial(c: char) -> bool {
+    "壹贰叁肆伍陆柒捌玖拾佰仟".contains(c)
+}
+
+/// Words after a numeral that show it is a quantity (so `三十五岁` converts, `一线城市` does not).
+const UNITS: &[&str] = &[
+    "周岁", "岁", "元", "块", "米", "厘米", "公分", "公斤", "斤", "kg", "cm", "个月", "天", "小时",
+    "年", "万", "千", "百", "人", "名", "倍", "%", "k", "w",
+];
+
+fn starts_with_unit(items: &[Item]) -> bool {
+    UNITS.iter().any(|u| {
+        let mut it = items.iter();
+        u.chars().all(|uc| it.next().is_some_and(|i| i.c == uc))
+    })
+}
+
+/// Value of a run of Chinese numerals (`三十五` 35, `一万五` 15000, `两千` 2000).
+fn cn_value(run: &[Item]) -> Option<u64> {
+    let mut total: u64 = 0;
+    let mut section: u64 = 0;
+    let mut digit: Option<u64> = None;
+    let mut last_unit: u64 = 1;
+    for it in run {
+        if let Some(d) = cn_digit(it.c) {
+            if let Some(prev) = digit {
+                // 二零二六 written digit by digit
+                digit = Some(prev.checked_mul(10)?.checked_add(d)?);
+            } else {
+                digit = Some(d);
+            }
+        } else if let Some(u) = cn_unit(it.c) {
+            if u >= 10_000 {
+                section += digit.take().unwrap_or(0);
+                total = total.checked_add(section.max(1).checked_mul(u)?)?;
+                section = 0;
+            } else {
+                section += digit.take().unwrap_or(1) * u;
+            }
+            last_unit = u;
+        }
+    }
+    if let Some(d) = digit {
+        // 一万五 = 15000, 两千五 = 2500: a trailing bare digit is one order below the last unit.
+        if d < 10 && last_unit >= 100 && run.len() >= 3 {
+            section += d * (last_unit / 10);
+        } else {
+            section += d;
+        }
+    }
+    total.checked_add(section)
+}
+
+impl Normalizer {
+    /// A normaliser with the evasion tables of `lexicon`.
+    pub fn new(lexicon: &Lexicon) -> Normalizer {
+        let mut pinyin = HashMap::new();
+        for (token, rep) in &lexicon.pinyin {
+            pinyin.insert(
+                token.clone(),
+                (rep.to.chars().collect(), rep.not_before.clone()),
+            );
+        }
+        let mut homophones: HashMap<char, Vec<(Vec<char>, Vec<char>)>> = HashMap::new();
+        let plain = Normalizer::default();
+        for (from, to) in &lexicon.homophones {
+            // Keys are matched after the earlier passes, so they are normalised the same way.
+            let from_n: Vec<char> = plain.normalize_owned(from).as_str().chars().collect();
+            let to_n: Vec<char> = plain.normalize_owned(to).as_str().chars().collect();
+            if let Some(&first) = from_n.first() {
+                homophones.entry(first).or_default().push((from_n, to_n));
+            }
+        }
+        for list in homophones.values_mut() {
+            list.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        }
+        Normalizer { pinyin, homophones }
+    }
+
+    /// Normalises `text` into a new [`NormText`].
+    pub fn normalize_owned(&self, text: &str) -> NormText {
+        let mut out = NormText::default();
+        self.normalize(text, &mut out, &mut Scratch::default());
+        out
+    }
+
+    /// Normalises `text` into `out`, reusing `scratch`.
+    pub fn normalize(&self, text: &str, out: &mut NormText, scratch: &mut Scratch) {
+        out.clear();
+        let Scratch { a, b, simplified } = scratch;
+        a.clear();
+        b.clear();
+        self.fold(text, a, simplified);
+        drop_noise(a, b);
+        a.clear();
+        self.rewrite_ascii_tokens(b, a);
+        b.clear();
+        self.rewrite_homophones(a, b);
+        a.clear();
+        numerals(b, a);
+        for it in a.iter() {
+            out.push(it.c, it.start, it.end);
+        }
+    }
+
+    /// NFKC-style compatibility folding, traditional → simplified, ASCII lower-case.
+    fn fold(&self, text: &str, out: &mut Vec<Item>, simplified: &mut String) {
+        let simple = if text.is_ascii() {
+            text
+        } else {
+            simplified.clear();
+            simplified.push_str(&fast2s::convert(text));
+            simplified.as_str()
+        };
+        // fast2s maps one character to one character, so the two walk in step.
+        let mut conv = simple.chars();
+        for (i, orig) in text.char_indices() {
+            let c = conv.next().unwrap_or(orig);
+            let (start, end) = (i as u32, (i + orig.len_utf8()) as u32);
+            if c.is_ascii() {
+                out.push(Item {
+                    c: c.to_ascii_lowercase(),
+                    start,
+                    end,
+                });
+            } else if is_han(c) && !(0xF900..=0xFAFF).contains(&(c as u32)) {
+                out.push(Item { c, start, end });
+            } else {
+                decompose_compatible(c, |d| {
+                    if !is_combining_mark(d) {
+                        let d = if d.is_ascii() {
+                            d.to_ascii_lowercase()
+                        } else {
+                            d
+                        };
+                        out.push(Item { c: d, start, end });
+                    }
+                });
+            }
+        }
+    }
+
+    /// `yj` → 押金 (a whole ASCII-letter token next to Han text), `8k` → 8千, `3w` → 3万.
+    fn rewrite_ascii_tokens(&self, input: &[Item], out: &mut Vec<Item>) {
+        let mut i = 0;
+        while i < input.len() {
+            if !input[i].c.is_ascii_lowercase() {
+                out.push(input[i]);
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j < input.len() && input[j].c.is_ascii_lowercase() {
+                j += 1;
+            }
+            let prev = i.checked_sub(1).map(|p| input[p].c);
+            let next = input.get(j).map(|x| x.c);
+            let (start, end) = (input[i].start, input[j - 1].end);
+            let len = j - i;
+            let token_is = |s: &str| {
+                len == s.len() && input[i..j].iter().zip(s.chars()).all(|(x, c)| x.c == c)
+            };
+            if prev.is_some_and(|p| p.is_ascii_digit()) && (token_is("w") || token_is("k")) {
+                let c = if token_is("w") { '万' } else { '千' };
+                out.push(Item { c, start, end });
+                i = j;
+                continue;
+            }
+            // `750px` is a unit, `交yj500` an evasion: a digit may follow, not precede.
+            let alone = !prev.is_some_and(|p| p.is_ascii_alphanumeric())
+                && !next.is_some_and(|n| n.is_ascii_alphabetic());
+            let near_han = prev.is_some_and(is_han) || next.is_some_and(is_han);
+            if alone && near_han && len <= 6 {
+                let mut key = [0u8; 6];
+                for (k, x) in input[i..j].iter().enumerate() {
+                    key[k] = x.c as u8;
+                }
+                let key = std::str::from_utf8(&key[..len]).unwrap_or("");
+                if let Some((to, not_before)) = self.pinyin.get(key) {
+                    if !next.is_some_and(|n| not_before.contains(&n)) {
+                        out.extend(to.iter().map(|&c| Item { c, start, end }));
+                        i = j;
+                        continue;
+                    }
+                }
+            }
+            out.extend_from_slice(&input[i..j]);
+            i = j;
+        }
+    }
+
+    fn rewrite_homophones(&self, input: &[Item], out: &mut Vec<Item>) {
+        if self.homophones.is_empty() {
+            out.extend_from_slice(input);
+            return;
+        }
+        let mut i = 0;
+        'outer: while i < input.len() {
+            if let Some(cands) = self.homophones.get(&input[i].c) {
+                for (from, to) in cands {
+                    let n = from.len();
+                    if i + n <= input.len()
+                        && input[i..i + n].iter().zip(from).all(|(x, c)| x.c == *c)
+                    {
+                        if n == to.len() {
+                            for (k, &c) in to.iter().enumerate() {
+                                out.push(Item { c, ..input[i + k] });
+                            }
+                        } else {
+                            let (start, end) = (input[i].start, input[i + n - 1].end);
+                            out.extend(to.iter().map(|&c| Item { c, start, end }));
+                        }
+                        i += n;
+                        continue 'outer;
+                    }
+                }
+            }
+            out.push(input[i]);
+            i += 1;
+        }
+    }
+}
+
+fn drop_noise(input: &[Item], out: &mut Vec<Item>) {
+    let mut i = 0;
+    while i < input.len() {
+        let it = input[i];
+        if is_invisible_or_emoji(it.c) {
+            i += 1;
+            continue;
+        }
+        let ws = it.c.is_whitespace() && it.c != '\n';
+        if ws || is_separator_noise(it.c) {
+            // Look past the whole run of noise to the next real character.
+            let mut j = i;
+            let mut spaces = 0;
+            while j < input.len()
+                && (is_invisible_or_emoji(input[j].c)
+                    || (input[j].c.is_whitespace() && input[j].c != '\n')
+                    || (ws && is_separator_noise(input[j].c) && false)
+                    || (!ws && is_separator_noise(input[j].c)))
+            {
+                if input[j].c.is_whitespace() {
+                    spaces += 1;
+                }
+                j += 1;
+            }
+            let prev = out.last().map(|x| x.c);
+            let next = input.get(j).map(|x| x.c);
+            if ws {
+                if spaces >= 3 {
+                    // A wide gap separates items like a line break does.
+                    out.push(Item { c: '\n', ..it });
+                } else if prev.is_some_and(|p| p.is_ascii_alphanumeric())
+                    && next.is_some_and(|n| n.is_ascii_alphanumeric())
+                {
+                    out.push(Item { c: ' ', ..it });
+                }
+                i = j;
+                continue;
+            }
+            if prev.is_some_and(is_han) && next.is_some_and(is_han) {
+                i = j;
+                continue;
+            }
+            out.extend_from_slice(&input[i..j]);
+            i = j;
+            continue;
+        }
+        out.push(it);
+        i += 1;
+    }
+}
+
+fn numerals(input: &[Item], out: &mut Vec<Item>) {
+    let mut i = 0;
+    while i < input.len() {
+        if !is_cn_numeral(input[i].c) {
+            out.push(input[i]);
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < input.len() && is_cn_numeral(input[j].c) {
+            j += 1;
+        }
+        let run = &input[i..j];
+        let rest = &input[j..];
+        let next = rest.first().map(|x| x.c);
+        let prev = i.checked_sub(1).map(|p| input[p].c);
+        let connector = |c: char| matches!(c, '到' | '至' | '~' | '-');
+        let quantity = run.iter().any(|x| is_financial(x.c))
+            || starts_with_unit(rest)
+            || (next.is_some_and(connector)
+                && rest
+                    .get(1)
+                    .is_some_and(|x| x.c.is_ascii_digit() || is_cn_numeral(x.c)))
+            || (prev.is_some_and(connector)
+                && i >= 2
+                && input[i - 2].c.is_ascii_digit()
+                && starts_with_unit(rest))
+            || (run.len() >= 2
+                && matches!(run[run.len() - 1].c, '万' | '千')
+                && (cn_digit(run[0].c).is_some() || run[0].c == '十'))
+            || (run.len() >= 3
+                && run.iter().any(|x| cn_unit(x.c).is_some())
+                && run.iter().any(|x| cn_digit(x.c).is_some()));
+        let value = if quantity { cn_value(run) } else { None };
+        match value {
+            Some(v) => {
+                let (start, end) = (run[0].start, run[run.len() - 1].end);
+                let last = run[run.len() - 1].c;
+                let digits = if last == '万' && v >= 10_000 && v % 10_000 == 0 && run.len() >= 2 {
+                    format!("{}万", v / 10_000)
+                } else {
+                    v.to_string()
+                };
+                out.extend(digits.chars().map(|c| Item { c, start, end }));
+            }
+            None => out.extend_from_slice(run),
+        }
+        i = j;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xuncha_rules::Replacement;
+
+    fn lexicon() -> Lexicon {
+        let rep = |to: &str, nb: &str| Replacement {
+            to: to.into(),
+            not_before: nb.chars().collect(),
+        };
+        Lexicon {
+            pinyin: vec![
+                ("yj".into(), rep("押金", "")),
+                ("sd".into(), rep("刷单", "卡")),
+                ("nv".into(), rep("女", "")),
+                ("vx".into(), rep("微信", "")),
+            ],
+            homophones: vec![
+                ("压金".into(), "押金".into()),
+                ("日洁".into(), "日结".into()),
+            ],
+            duty_markers: vec![],
+        }
+    }
+
+    fn norm(s: &str) -> String {
+        Normalizer::new(&lexicon())
+            .normalize_owned(s)
+            .as_str()
+            .to_string()
+    }
+
+    #[test]
+    fn folds_width_script_and_case() {
+        assert_eq!(norm("加ＶＸ：ＡＢＣ１２３"), "加微信:abc123");
+        assert_eq!(norm("保證金"), "保证金");
+        assert_eq!(norm("培訓費"), "培训费");
+        assert_eq!(norm("Java"), "java");
+    }
+
+    #[test]
+    fn drops_noise_between_han_only() {
+        assert_eq!(norm("押 金"), "押金");
+        assert_eq!(norm("押.金"), "押金");
+        assert_eq!(norm("乙★肝"), "乙肝");
+        assert_eq!(norm("押\u{200b}金💰"), "押金");
+        assert_eq!(norm("1.5万"), "1.5万");
+        assert_eq!(norm("22-28岁"), "22-28岁");
+        assert_eq!(norm("hello world"), "hello world");
+    }
+
+    #[test]
+    fn converts_numerals_only_as_quantities() {
+        assert_eq!(norm("叁拾伍岁"), "35岁");
+        assert_eq!(norm("三十五岁以下"), "35岁以下");
+        assert_eq!(norm("十八到三十五岁"), "18到35岁");
+        assert_eq!(norm("月入三万"), "月入3万");
+        assert_eq!(norm("一万五"), "15000");
+        assert_eq!(norm("两千元"), "2000元");
+        assert_eq!(norm("②⓪岁"), "20岁");
+        assert_eq!(norm("一线城市"), "一线城市");
+        assert_eq!(norm("统一管理"), "统一管理");
+        assert_eq!(norm("千万不要"), "千万不要");
+        assert_eq!(norm("8k"), "8千");
+        assert_eq!(norm("1.5w"), "1.5万");
+    }
+
+    #[test]
+    fn rewrites_evasions() {
+        assert_eq!(norm("交yj500"), "交押金500");
+        assert_eq!(norm("nv生优先"), "女生优先");
+        assert_eq!(norm("压金300"), "押金300");
+        assert_eq!(norm("日洁"), "日结");
+        assert_eq!(norm("sd卡驱动"), "sd卡驱动");
+        assert_eq!(norm("750px设计稿"), "750px设计稿");
+    }
+
+    #[test]
+    fn maps_back_to_original_bytes() {
+        let n = Normalizer::new(&lexicon());
+        let orig = "需交 押 金 叁佰元";
+        let t = n.normalize_owned(orig);
+        assert_eq!(t.as_str(), "需交押金300元");
+        let s = t.as_str().find("押金").unwrap();
+        let (a, b) = t.original_range(s, s + "押金".len());
+        assert_eq!(&orig[a..b], "押 金");
+        let s = t.as_str().find("300").unwrap();
+        let (a, b) = t.original_range(s, s + 3);
+        assert_eq!(&orig[a..b], "叁佰");
+    }
+}

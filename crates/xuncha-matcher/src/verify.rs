@@ -1,0 +1,123 @@
+//! Verification of one phrase in one clause, run only where the prefilter hit.
+
+use xuncha_rules::{Phrase, Scope};
+
+use crate::Matcher;
+
+/// Bytes either side of the anchor hits that patterns may reach, so a clause with no
+/// punctuation for a whole page does not cost a regex pass over the page.
+const WINDOW: usize = 150;
+
+/// The normalised spans where `p` holds in clause `cs..ce` of `text`, given the anchor
+/// `hits` in that clause.
+pub(crate) fn phrase(
+    m: &Matcher,
+    p: &Phrase,
+    text: &str,
+    cs: usize,
+    ce: usize,
+    hits: &[(usize, usize)],
+) -> Vec<(usize, usize)> {
+    let clause = &text[cs..ce];
+    if p.exceptions.iter().any(|re| re.is_match(clause)) {
+        return Vec::new();
+    }
+    if !p.requires_clause.is_empty() && !p.requires_clause.iter().any(|re| re.is_match(clause)) {
+        return Vec::new();
+    }
+    let lo = hits.iter().map(|h| h.0).min().unwrap_or(cs);
+    let hi = hits.iter().map(|h| h.1).max().unwrap_or(ce);
+    let ws = floor_boundary(text, lo.saturating_sub(WINDOW).max(cs));
+    let we = ceil_boundary(text, (hi + WINDOW).min(ce));
+    let win = &text[ws..we];
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    let mut bounds: Option<Vec<usize>> = None;
+    for re in &p.patterns {
+        for caps in re.captures_iter(win) {
+            let whole = caps.get(0).expect("group 0");
+            let (s, e) = (ws + whole.start(), ws + whole.end());
+            if s == e || !hits.iter().any(|&(hs, he)| hs < e && he > s) {
+                continue;
+            }
+            if out.iter().any(|&(os, oe)| os < e && oe > s) {
+                continue;
+            }
+            if let Some(n) = &p.number {
+                let v = caps
+                    .name(&n.group)
+                    .and_then(|g| g.as_str().parse::<f64>().ok());
+                if !v.is_some_and(|v| n.contains(v)) {
+                    continue;
+                }
+            }
+            if negated(p, text, cs, ce, s, e) {
+                continue;
+            }
+            if p.scope == Scope::Applicant {
+                if let Some(duty) = &m.duty {
+                    if duty.is_match(&text[cs..s]) {
+                        continue;
+                    }
+                }
+            }
+            if p.word_boundary {
+                let b = bounds.get_or_insert_with(|| word_bounds(m, clause));
+                if !(b.binary_search(&(s - cs)).is_ok() && b.binary_search(&(e - cs)).is_ok()) {
+                    continue;
+                }
+            }
+            out.push((s, e));
+        }
+    }
+    out
+}
+
+/// A negation within `negation_window` characters of the match, inside its clause.
+fn negated(p: &Phrase, text: &str, cs: usize, ce: usize, s: usize, e: usize) -> bool {
+    if p.negations.is_empty() {
+        return false;
+    }
+    let n = p.negation_window;
+    let before = text[cs..s]
+        .char_indices()
+        .rev()
+        .nth(n.saturating_sub(1))
+        .map(|(i, _)| cs + i);
+    let ns = if n == 0 { s } else { before.unwrap_or(cs) };
+    let ne = text[e..ce]
+        .char_indices()
+        .nth(n)
+        .map(|(i, _)| e + i)
+        .unwrap_or(ce);
+    let window = &text[ns..ne];
+    p.negations.iter().any(|re| re.is_match(window))
+}
+
+/// Byte offsets (within the clause) where jieba puts a word boundary.
+fn word_bounds(m: &Matcher, clause: &str) -> Vec<usize> {
+    let mut b = vec![0];
+    if let Some(j) = &m.jieba {
+        let mut at = 0;
+        for w in j.cut(clause, false) {
+            at += w.word.len();
+            b.push(at);
+        }
+    } else {
+        b.extend(clause.char_indices().map(|(i, c)| i + c.len_utf8()));
+    }
+    b
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}

@@ -1,0 +1,78 @@
+//! Reading postings from JSONL files or stdin. A bad line is reported with its file:line
+//! and skipped; the rest of the input is still read.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::Path;
+
+use anyhow::Context;
+use xuncha_core::Posting;
+
+/// Opens each path (`-` for stdin) in turn.
+pub fn open(paths: &[String]) -> anyhow::Result<Vec<(String, Box<dyn BufRead + Send>)>> {
+    let mut out: Vec<(String, Box<dyn BufRead + Send>)> = Vec::new();
+    if paths.is_empty() {
+        out.push(("<stdin>".into(), Box::new(BufReader::new(io::stdin()))));
+    }
+    for p in paths {
+        if p == "-" {
+            out.push(("<stdin>".into(), Box::new(BufReader::new(io::stdin()))));
+        } else {
+            let f = File::open(Path::new(p)).with_context(|| format!("cannot open {p}"))?;
+            out.push((p.clone(), Box::new(BufReader::with_capacity(1 << 20, f))));
+        }
+    }
+    Ok(out)
+}
+
+/// Parses one JSONL line into a posting.
+pub fn parse(line: &str) -> Result<Posting, String> {
+    let p: Posting = serde_json::from_str(line).map_err(|e| format!("not a posting: {e}"))?;
+    if p.id.trim().is_empty() {
+        return Err("empty `id`".into());
+    }
+    if !p.has_text() {
+        return Err("no text field (title, description/text, company, salary, contact)".into());
+    }
+    Ok(p)
+}
+
+/// A raw input line: `file:line`, and its text or why it has none.
+pub type RawLine = (String, Result<String, String>);
+
+/// Reads up to `max` non-empty lines from `r` into `batch`; returns false at end of input.
+pub fn read_batch(
+    name: &str,
+    r: &mut dyn BufRead,
+    lineno: &mut usize,
+    max: usize,
+    batch: &mut Vec<RawLine>,
+) -> anyhow::Result<bool> {
+    batch.clear();
+    let mut buf = Vec::new();
+    while batch.len() < max {
+        buf.clear();
+        let n = r
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("reading {name}"))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        *lineno += 1;
+        let at = format!("{name}:{lineno}");
+        match std::str::from_utf8(&buf) {
+            Ok(t) if t.trim().is_empty() => {}
+            Ok(t) => batch.push((at, Ok(t.trim_end().to_string()))),
+            Err(e) => batch.push((
+                at,
+                Err(format!("invalid UTF-8 at byte {}", e.valid_up_to())),
+            )),
+        }
+    }
+    Ok(true)
+}
+
+/// The posting on a raw line, or why there is none.
+pub fn parse_raw(raw: &RawLine) -> Result<Posting, String> {
+    raw.1.as_deref().map_err(|e| e.clone()).and_then(parse)
+}

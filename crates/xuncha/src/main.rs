@@ -1,0 +1,62 @@
+//! `xuncha`: patrols online job postings for leads of illegal conduct.
+
+mod cmd;
+mod input;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// 巡查 — patrols online job postings for leads of illegal conduct (discrimination, fees
+/// charged to job seekers, fake jobs, unlicensed agencies), each with its evidence and
+/// legal basis.
+#[derive(Parser)]
+#[command(name = "xuncha", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan postings (JSONL files or stdin) and print the leads they raise.
+    Scan(cmd::scan::Args),
+    /// Check, test and explain the rule packs.
+    Rules {
+        #[command(subcommand)]
+        command: cmd::rules::Command,
+    },
+    /// Measure precision and recall against postings labelled with gold categories.
+    Eval(cmd::eval::Args),
+}
+
+/// Where the rule packs are, shared by every command that matches.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RulesArg {
+    /// Rule pack directory.
+    #[arg(
+        long = "rules",
+        env = "XUNCHA_RULES",
+        default_value = "rules",
+        global = true
+    )]
+    pub dir: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => cmd::scan::run(args),
+        Command::Rules { command } => cmd::rules::run(command),
+        Command::Eval(args) => cmd::eval::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xuncha: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

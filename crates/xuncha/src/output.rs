@@ -1,0 +1,165 @@
+//! Printing leads: a coloured table for people, JSONL and CSV for programs.
+
+use std::io::Write;
+
+use clap::ValueEnum;
+use xuncha_core::{Lead, Severity};
+
+/// Output format of `scan`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One block per lead, the matched text highlighted in its context.
+    Table,
+    /// One Lead JSON object a line (DESIGN.md §3).
+    Jsonl,
+    /// One row per lead.
+    Csv,
+}
+
+const RESET: &str = "\x1b[0m";
+const MARK: &str = "\x1b[1;31m";
+const DIM: &str = "\x1b[2m";
+
+fn severity_style(s: Severity) -> &'static str {
+    match s {
+        Severity::Illegal => "\x1b[1;37;41m",
+        Severity::LocallyIllegal => "\x1b[1;30;43m",
+        Severity::Indicator => "\x1b[1;35m",
+        Severity::Disfavoured => "\x1b[1;36m",
+    }
+}
+
+/// Writes leads in one of the formats.
+pub struct Printer<W: Write> {
+    out: Sink<W>,
+    color: bool,
+}
+
+enum Sink<W: Write> {
+    Table(W),
+    Jsonl(W),
+    Csv(csv::Writer<W>),
+}
+
+impl<W: Write> Printer<W> {
+    /// A printer; `color` only affects the table.
+    pub fn new(out: W, format: Format, color: bool) -> Printer<W> {
+        let out = match format {
+            Format::Table => Sink::Table(out),
+            Format::Jsonl => Sink::Jsonl(out),
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(out);
+                let _ = w.write_record([
+                    "lead_id",
+                    "posting_id",
+                    "url",
+                    "category",
+                    "severity",
+                    "score",
+                    "rules",
+                    "matched",
+                    "legal_basis",
+                    "penalty",
+                    "content_sha256",
+                    "detected_at",
+                ]);
+                Sink::Csv(w)
+            }
+        };
+        Printer { out, color }
+    }
+
+    /// Writes one lead.
+    pub fn lead(&mut self, lead: &Lead) -> std::io::Result<()> {
+        match &mut self.out {
+            Sink::Jsonl(out) => {
+                serde_json::to_writer(&mut *out, lead)?;
+                out.write_all(b"\n")
+            }
+            Sink::Csv(w) => {
+                let matched: Vec<&str> = lead.findings.iter().map(|f| f.matched.as_str()).collect();
+                let basis: Vec<String> = lead
+                    .legal_basis
+                    .iter()
+                    .map(|l| format!("{}{}", l.law, l.article))
+                    .collect();
+                w.write_record([
+                    lead.lead_id.as_str(),
+                    &lead.posting.id,
+                    lead.posting.url.as_deref().unwrap_or(""),
+                    lead.category.as_str(),
+                    lead.severity.as_str(),
+                    &format!("{:.3}", lead.score),
+                    &lead.rule_ids().join(" "),
+                    &matched.join(" | "),
+                    &basis.join("; "),
+                    &lead
+                        .penalty
+                        .as_ref()
+                        .map(|p| format!("{}{}", p.law, p.article))
+                        .unwrap_or_default(),
+                    &lead.posting.content_sha256,
+                    &lead.detected_at,
+                ])?;
+                Ok(())
+            }
+            Sink::Table(out) => table(out, lead, self.color),
+        }
+    }
+
+    /// Flushes the header of an empty CSV and the output.
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        match &mut self.out {
+            Sink::Table(out) | Sink::Jsonl(out) => out.flush(),
+            Sink::Csv(w) => w.flush(),
+        }
+    }
+}
+
+fn table(out: &mut impl Write, lead: &Lead, color: bool) -> std::io::Result<()> {
+    {
+        let (sev, reset, mark, dim) = if color {
+            (severity_style(lead.severity), RESET, MARK, DIM)
+        } else {
+            ("", "", "", "")
+        };
+        writeln!(
+            out,
+            "{sev} {} {reset} {}  posting {}  score {:.2}  {dim}lead {}{reset}",
+            lead.severity, lead.category, lead.posting.id, lead.score, lead.lead_id
+        )?;
+        if let Some(url) = &lead.posting.url {
+            writeln!(out, "  {dim}{url}{reset}")?;
+        }
+        for f in &lead.findings {
+            let ctx = highlight(&f.context, &f.matched, mark, reset);
+            writeln!(
+                out,
+                "  {:<24} {}[{}..{}]  {ctx}",
+                f.rule_id,
+                f.field,
+                f.span.start(),
+                f.span.end()
+            )?;
+        }
+        for l in &lead.legal_basis {
+            writeln!(out, "  {dim}依据{reset} {}{}：{}", l.law, l.article, l.text)?;
+        }
+        if let Some(p) = &lead.penalty {
+            writeln!(out, "  {dim}罚则{reset} {}{}", p.law, p.article)?;
+        }
+        writeln!(out)
+    }
+}
+
+fn highlight(context: &str, matched: &str, mark: &str, reset: &str) -> String {
+    match context.find(matched) {
+        Some(i) if !matched.is_empty() => format!(
+            "{}{mark}{}{reset}{}",
+            &context[..i],
+            matched,
+            &context[i + matched.len()..]
+        ),
+        _ => context.to_string(),
+    }
+}
