@@ -6,8 +6,7 @@
 pub fn split(text: &str, out: &mut Vec<(usize, usize)>) {
     out.clear();
     let mut start = 0;
-    let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
+    for (i, c) in text.char_indices() {
         let boundary = matches!(c, '。' | ',' | ';' | '!' | '?' | '\n' | '\r' | '；' | '，');
         if boundary {
             push(out, text, start, i);

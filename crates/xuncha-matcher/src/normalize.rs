@@ -63,11 +63,14 @@ pub struct Scratch {
     simplified: String,
 }
 
+/// A multi-character rewrite: what is written, what it stands for.
+type Rewrite = (Vec<char>, Vec<char>);
+
 /// Rewrites text into the form rules are written against (`rules/README.md`).
 #[derive(Debug, Clone, Default)]
 pub struct Normalizer {
     pinyin: HashMap<String, (Vec<char>, Vec<char>)>,
-    homophones: HashMap<char, Vec<(Vec<char>, Vec<char>)>>,
+    homophones: HashMap<char, Vec<Rewrite>>,
 }
 
 pub(crate) fn is_han(c: char) -> bool {
@@ -239,7 +242,7 @@ impl Normalizer {
                 (rep.to.chars().collect(), rep.not_before.clone()),
             );
         }
-        let mut homophones: HashMap<char, Vec<(Vec<char>, Vec<char>)>> = HashMap::new();
+        let mut homophones: HashMap<char, Vec<Rewrite>> = HashMap::new();
         let plain = Normalizer::default();
         for (from, to) in &lexicon.homophones {
             // Keys are matched after the earlier passes, so they are normalised the same way.
@@ -250,7 +253,7 @@ impl Normalizer {
             }
         }
         for list in homophones.values_mut() {
-            list.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+            list.sort_by_key(|r| std::cmp::Reverse(r.0.len()));
         }
         Normalizer { pinyin, homophones }
     }
@@ -415,7 +418,6 @@ fn drop_noise(input: &[Item], out: &mut Vec<Item>) {
             while j < input.len()
                 && (is_invisible_or_emoji(input[j].c)
                     || (input[j].c.is_whitespace() && input[j].c != '\n')
-                    || (ws && is_separator_noise(input[j].c) && false)
                     || (!ws && is_separator_noise(input[j].c)))
             {
                 if input[j].c.is_whitespace() {

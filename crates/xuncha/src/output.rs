@@ -38,7 +38,7 @@ pub struct Printer<W: Write> {
 enum Sink<W: Write> {
     Table(W),
     Jsonl(W),
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
 }
 
 impl<W: Write> Printer<W> {
@@ -63,7 +63,7 @@ impl<W: Write> Printer<W> {
                     "content_sha256",
                     "detected_at",
                 ]);
-                Sink::Csv(w)
+                Sink::Csv(Box::new(w))
             }
         };
         Printer { out, color }
