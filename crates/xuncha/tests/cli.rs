@@ -1,0 +1,224 @@
+//! The `xuncha` command line, run as a user runs it, against the repository's rule packs.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn xuncha(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xuncha"))
+        .args(args)
+        .current_dir(repo())
+        .env_remove("XUNCHA_RULES")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn scan_prints_leads_with_evidence_into_the_original_text() {
+    let text = "招聘仓库管理员，限 男 性，年龄35岁以下，入职需交押金500元。";
+    let line = serde_json::json!({"id": "t-1", "url": "https://jobs.example/1", "text": text, "location": "上海-徐汇区"});
+    let out = xuncha(&["scan", "--format", "jsonl"], &format!("{line}\n"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let leads: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let cats: Vec<&str> = leads
+        .iter()
+        .map(|l| l["category"].as_str().unwrap())
+        .collect();
+    for want in ["discrimination.gender", "discrimination.age", "fee.deposit"] {
+        assert!(cats.contains(&want), "{want} missing from {cats:?}");
+    }
+    for l in &leads {
+        assert_eq!(l["schema"], "xuncha.lead/1");
+        assert_eq!(l["posting"]["id"], "t-1");
+        assert_eq!(l["posting"]["url"], "https://jobs.example/1");
+        assert_eq!(l["lead_id"].as_str().unwrap().len(), 32);
+        assert!(!l["legal_basis"].as_array().unwrap().is_empty());
+        assert!(l["penalty"]["article"].is_string());
+        for f in l["findings"].as_array().unwrap() {
+            let (s, e) = (
+                f["start"].as_u64().unwrap() as usize,
+                f["end"].as_u64().unwrap() as usize,
+            );
+            assert_eq!(f["field"], "description");
+            assert_eq!(&text[s..e], f["matched"].as_str().unwrap());
+        }
+    }
+    let age = leads
+        .iter()
+        .find(|l| l["category"] == "discrimination.age")
+        .unwrap();
+    assert_eq!(age["severity"], "locally_illegal", "an age cap in Shanghai");
+    let sex = leads
+        .iter()
+        .find(|l| l["category"] == "discrimination.gender")
+        .unwrap();
+    assert_eq!(sex["findings"][0]["matched"], "限 男 性");
+}
+
+#[test]
+fn malformed_lines_are_named_and_the_scan_goes_on() {
+    let input = "{\"id\":\"a\",\"text\":\"押金500元\"}\nnot json\n{\"id\":\"b\"}\n\n{\"id\":\"c\",\"text\":\"须交保证金1000元\"}\n";
+    let out = xuncha(&["scan", "--format", "jsonl", "-"], input);
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("<stdin>:2: skipped: not a posting"), "{err}");
+    assert!(err.contains("<stdin>:3: skipped: no text field"), "{err}");
+    let ids: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["posting"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        ids.contains(&"a".to_string()) && ids.contains(&"c".to_string()),
+        "{ids:?}"
+    );
+    assert!(err.contains("scanned 2 postings"), "{err}");
+}
+
+#[test]
+fn min_severity_and_csv_output() {
+    let input = "{\"id\":\"a\",\"text\":\"年龄35岁以下，需交押金300元\"}\n";
+    let out = xuncha(
+        &["scan", "--format", "csv", "--min-severity", "illegal"],
+        input,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    let mut rows = s.lines();
+    assert!(rows
+        .next()
+        .unwrap()
+        .starts_with("lead_id,posting_id,url,category,severity"));
+    let rest: Vec<&str> = rows.collect();
+    assert_eq!(rest.len(), 1, "the disfavoured age lead is left out: {s}");
+    assert!(rest[0].contains("fee.deposit") && rest[0].contains(",illegal,"));
+}
+
+#[test]
+fn clean_postings_raise_nothing() {
+    let input = "{\"id\":\"a\",\"text\":\"招聘Java开发工程师，男女不限，本科及以上，五险一金，不收取任何费用。联系人：王女士\"}\n";
+    let out = xuncha(&["scan", "--format", "jsonl"], input);
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "", "{}", stdout(&out));
+}
+
+#[test]
+fn repository_rules_pass_their_own_examples() {
+    let out = xuncha(&["rules", "test"], "");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains(" 0 failed"));
+    let out = xuncha(&["rules", "check"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_broken_rule_file_is_refused_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["laws.toml", "lexicon.toml", "divisions.csv", "fees.toml"] {
+        std::fs::copy(repo().join("rules").join(f), dir.path().join(f)).unwrap();
+    }
+    let fees = std::fs::read_to_string(dir.path().join("fees.toml")).unwrap();
+    let broken = fees.replacen("patterns = [", "patterns = ['(unclosed', ", 1);
+    std::fs::write(dir.path().join("fees.toml"), &broken).unwrap();
+    let line = broken
+        .lines()
+        .position(|l| l.contains("(unclosed"))
+        .unwrap()
+        + 1;
+    let out = xuncha(
+        &["rules", "check", "--rules", dir.path().to_str().unwrap()],
+        "",
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "fees.toml:{line}: pattern `(unclosed` is not a valid regex"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_prints_the_legal_basis() {
+    let out = xuncha(&["rules", "check"], "");
+    assert!(out.status.success());
+    let dev = std::fs::read_to_string(repo().join("rules/discrimination.toml")).unwrap();
+    let id = dev
+        .lines()
+        .find_map(|l| l.strip_prefix("id = \""))
+        .unwrap()
+        .trim_end_matches('"');
+    let out = xuncha(&["rules", "explain", id], "");
+    assert!(out.status.success());
+    let s = stdout(&out);
+    assert!(
+        s.contains("依据") && s.contains("罚则") && s.contains("discrimination.toml:"),
+        "{s}"
+    );
+    let out = xuncha(&["rules", "explain", "NO-SUCH-RULE"], "");
+    assert!(!out.status.success());
+}
+
+#[test]
+fn eval_counts_true_and_false_positives_per_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gold.jsonl");
+    let lines = [
+        // true positive fee.deposit
+        r#"{"id":"1","text":"入职需交押金500元","labels":["fee.deposit"]}"#,
+        // miss: gold says deposit, text says nothing
+        r#"{"id":"2","text":"欢迎加入我们","labels":["fee.deposit"]}"#,
+        // false positive: gold says lawful
+        r#"{"id":"3","text":"需交押金300元","labels":[]}"#,
+        // true negative
+        r#"{"id":"4","text":"五险一金，双休","labels":[]}"#,
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = xuncha(&["eval", file.to_str().unwrap(), "--json"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let d = &r["per_label"]["fee.deposit"];
+    assert_eq!(
+        (d["tp"].as_u64(), d["fp"].as_u64(), d["fn"].as_u64()),
+        (Some(1), Some(1), Some(1))
+    );
+    assert!((d["precision"].as_f64().unwrap() - 0.5).abs() < 1e-9);
+    assert!((r["micro"]["recall"].as_f64().unwrap() - 0.5).abs() < 1e-9);
+    assert_eq!(r["records"], 4);
+    let out = xuncha(&["eval", file.to_str().unwrap(), "--verbose"], "");
+    let s = stdout(&out);
+    assert!(
+        s.contains("false positives (1)") && s.contains("misses (1)"),
+        "{s}"
+    );
+}
