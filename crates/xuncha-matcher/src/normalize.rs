@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 use xuncha_rules::Lexicon;
 
-/// A normalised field: the text and, for every byte of it, the original byte range.
+/// A normalised field: the text and, for every character of it, the original byte range
+/// it came from.
 #[derive(Debug, Default, Clone)]
 pub struct NormText {
     text: String,
-    starts: Vec<u32>,
-    ends: Vec<u32>,
+    items: Vec<Item>,
 }
 
 impl NormText {
@@ -23,26 +23,18 @@ impl NormText {
         &self.text
     }
 
-    /// The original byte range that normalised bytes `start..end` came from.
+    /// The original byte range that normalised bytes `start..end` came from. Evidence is
+    /// rare next to text, so the character index is counted here rather than stored per byte.
     pub fn original_range(&self, start: usize, end: usize) -> (usize, usize) {
-        if start >= end || start >= self.starts.len() {
-            let at = self.starts.get(start).copied().unwrap_or(0) as usize;
-            return (at, at);
-        }
-        (self.starts[start] as usize, self.ends[end - 1] as usize)
-    }
-
-    fn clear(&mut self) {
-        self.text.clear();
-        self.starts.clear();
-        self.ends.clear();
-    }
-
-    fn push(&mut self, c: char, start: u32, end: u32) {
-        self.text.push(c);
-        for _ in 0..c.len_utf8() {
-            self.starts.push(start);
-            self.ends.push(end);
+        let i = self.text[..start].chars().count();
+        let n = self.text[start..end].chars().count();
+        match (self.items.get(i), self.items.get((i + n).saturating_sub(1))) {
+            (Some(a), Some(b)) if n > 0 => (a.start as usize, b.end as usize),
+            (Some(a), _) => (a.start as usize, a.start as usize),
+            _ => {
+                let at = self.items.last().map(|x| x.end as usize).unwrap_or(0);
+                (at, at)
+            }
         }
     }
 }
@@ -60,25 +52,155 @@ struct Item {
 pub struct Scratch {
     a: Vec<Item>,
     b: Vec<Item>,
-    simplified: String,
+}
+
+/// What the first pass saw, so later passes with nothing to do are skipped.
+#[derive(Debug, Default, Clone, Copy)]
+struct Seen {
+    noise: bool,
+    letters: bool,
+    homophone: bool,
+    numeral: bool,
+}
+
+/// The code points the traditional → simplified table covers (CJK Extension A and the
+/// unified ideographs).
+const T2S_FIRST: u32 = 0x3400;
+const T2S_LAST: u32 = 0x9FFF;
+
+const C_HAN: u8 = 1;
+const C_INVISIBLE: u8 = 2;
+const C_SEPARATOR: u8 = 4;
+const C_NUMERAL: u8 = 8;
+const C_SPACE: u8 = 16;
+
+/// Per-character tables for the Basic Multilingual Plane, built once: the folded form of
+/// each character and its classes. They replace a Unicode decomposition and several range
+/// matches per character with two loads, which is most of the normaliser's speed.
+struct Tables {
+    /// Folded character, or `'\0'` where folding gives zero or several characters.
+    fold: Box<[char]>,
+    class: Box<[u8]>,
+}
+
+fn tables() -> &'static Tables {
+    static TABLES: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        let t2s = t2s_table();
+        let mut fold = vec!['\0'; 0x10000].into_boxed_slice();
+        let mut class = vec![0u8; 0x10000].into_boxed_slice();
+        for cp in 0..0x10000u32 {
+            let Some(c) = char::from_u32(cp) else {
+                continue;
+            };
+            class[cp as usize] = class_slow(c);
+            fold[cp as usize] = if c.is_ascii() {
+                c.to_ascii_lowercase()
+            } else if (T2S_FIRST..=T2S_LAST).contains(&cp) {
+                t2s[(cp - T2S_FIRST) as usize]
+            } else {
+                let mut out = ['\0'; 2];
+                let mut n = 0;
+                decompose_compatible(c, |d| {
+                    if n < 2 {
+                        out[n] = d;
+                    }
+                    n += 1;
+                });
+                if n == 1 && !is_combining_mark(out[0]) {
+                    out[0].to_ascii_lowercase()
+                } else {
+                    '\0'
+                }
+            };
+        }
+        Tables { fold, class }
+    })
+}
+
+fn class_slow(c: char) -> u8 {
+    let mut k = 0;
+    if is_han_slow(c) {
+        k |= C_HAN;
+    }
+    if is_invisible_or_emoji_slow(c) {
+        k |= C_INVISIBLE;
+    }
+    if is_separator_noise_slow(c) {
+        k |= C_SEPARATOR;
+    }
+    if is_cn_numeral_slow(c) {
+        k |= C_NUMERAL;
+    }
+    if c.is_whitespace() && c != '\n' {
+        k |= C_SPACE;
+    }
+    k
+}
+
+#[inline]
+fn class(c: char) -> u8 {
+    match tables().class.get(c as usize) {
+        Some(&k) => k,
+        None => class_slow(c),
+    }
+}
+
+#[inline]
+pub(crate) fn is_han(c: char) -> bool {
+    class(c) & C_HAN != 0
+}
+
+#[inline]
+fn is_invisible_or_emoji(c: char) -> bool {
+    class(c) & C_INVISIBLE != 0
+}
+
+#[inline]
+fn is_separator_noise(c: char) -> bool {
+    class(c) & C_SEPARATOR != 0
+}
+
+#[inline]
+fn is_cn_numeral(c: char) -> bool {
+    class(c) & C_NUMERAL != 0
+}
+/// Builds the per-character traditional → simplified table once. fast2s converts a few
+/// characters differently by context (乾 in 乾隆); one character at a time is what matters
+/// for matching, and a table lookup is what keeps the hot path at memory speed.
+fn t2s_table() -> Vec<char> {
+    let mut buf = [0u8; 4];
+    (T2S_FIRST..=T2S_LAST)
+        .map(|cp| {
+            let c = char::from_u32(cp).unwrap_or(' ');
+            let s = fast2s::convert(c.encode_utf8(&mut buf));
+            let mut it = s.chars();
+            match (it.next(), it.next()) {
+                (Some(x), None) => x,
+                _ => c,
+            }
+        })
+        .collect()
 }
 
 /// A multi-character rewrite: what is written, what it stands for.
 type Rewrite = (Vec<char>, Vec<char>);
 
 /// Rewrites text into the form rules are written against (`rules/README.md`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Normalizer {
+    /// Bitmap over the BMP of the first characters of homophone keys.
+    homophone_starts: Box<[u64]>,
     pinyin: HashMap<String, (Vec<char>, Vec<char>)>,
     homophones: HashMap<char, Vec<Rewrite>>,
 }
 
-pub(crate) fn is_han(c: char) -> bool {
+fn is_han_slow(c: char) -> bool {
     matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
 }
 
 /// Characters that carry nothing anywhere: zero-width marks, emoji, variation selectors.
-fn is_invisible_or_emoji(c: char) -> bool {
+fn is_invisible_or_emoji_slow(c: char) -> bool {
     matches!(c as u32,
         0x200B..=0x200F | 0x2060..=0x2064 | 0xFEFF | 0x00AD | 0x034F
         | 0xFE00..=0xFE0F | 0x20E3 | 0x1F000..=0x1FAFF | 0x2600..=0x27BF
@@ -88,7 +210,7 @@ fn is_invisible_or_emoji(c: char) -> bool {
 
 /// Punctuation that evaders put between the characters of a word; dropped only between
 /// two Han characters, so `1.5万` and `22-28岁` keep theirs.
-fn is_separator_noise(c: char) -> bool {
+fn is_separator_noise_slow(c: char) -> bool {
     matches!(
         c,
         '.' | '·'
@@ -175,7 +297,7 @@ fn cn_unit(c: char) -> Option<u64> {
     })
 }
 
-fn is_cn_numeral(c: char) -> bool {
+fn is_cn_numeral_slow(c: char) -> bool {
     cn_digit(c).is_some() || cn_unit(c).is_some()
 }
 
@@ -243,7 +365,11 @@ impl Normalizer {
             );
         }
         let mut homophones: HashMap<char, Vec<Rewrite>> = HashMap::new();
-        let plain = Normalizer::default();
+        let plain = Normalizer {
+            homophone_starts: vec![0; 0x10000 / 64].into_boxed_slice(),
+            pinyin: HashMap::new(),
+            homophones: HashMap::new(),
+        };
         for (from, to) in &lexicon.homophones {
             // Keys are matched after the earlier passes, so they are normalised the same way.
             let from_n: Vec<char> = plain.normalize_owned(from).as_str().chars().collect();
@@ -255,7 +381,17 @@ impl Normalizer {
         for list in homophones.values_mut() {
             list.sort_by_key(|r| std::cmp::Reverse(r.0.len()));
         }
-        Normalizer { pinyin, homophones }
+        let mut homophone_starts = plain.homophone_starts;
+        for &c in homophones.keys() {
+            if let Some(w) = homophone_starts.get_mut(c as usize / 64) {
+                *w |= 1 << (c as usize % 64);
+            }
+        }
+        Normalizer {
+            homophone_starts,
+            pinyin,
+            homophones,
+        }
     }
 
     /// Normalises `text` into a new [`NormText`].
@@ -267,57 +403,78 @@ impl Normalizer {
 
     /// Normalises `text` into `out`, reusing `scratch`.
     pub fn normalize(&self, text: &str, out: &mut NormText, scratch: &mut Scratch) {
-        out.clear();
-        let Scratch { a, b, simplified } = scratch;
+        out.text.clear();
+        let Scratch { a, b } = scratch;
         a.clear();
-        b.clear();
-        self.fold(text, a, simplified);
-        drop_noise(a, b);
-        a.clear();
-        self.rewrite_ascii_tokens(b, a);
-        b.clear();
-        self.rewrite_homophones(a, b);
-        a.clear();
-        numerals(b, a);
-        for it in a.iter() {
-            out.push(it.c, it.start, it.end);
+        let seen = self.fold(text, a);
+        // Each later pass runs only if the fold saw something it could change: most
+        // fields of an ordinary posting skip most of them.
+        let (mut cur, mut next) = (a, b);
+        if seen.noise {
+            next.clear();
+            drop_noise(cur, next);
+            std::mem::swap(&mut cur, &mut next);
         }
+        if seen.letters {
+            next.clear();
+            self.rewrite_ascii_tokens(cur, next);
+            std::mem::swap(&mut cur, &mut next);
+        }
+        if seen.homophone {
+            next.clear();
+            self.rewrite_homophones(cur, next);
+            std::mem::swap(&mut cur, &mut next);
+        }
+        if seen.numeral {
+            next.clear();
+            numerals(cur, next);
+            std::mem::swap(&mut cur, &mut next);
+        }
+        out.text.reserve(cur.len() * 3);
+        out.text.extend(cur.iter().map(|it| it.c));
+        std::mem::swap(&mut out.items, cur);
     }
 
-    /// NFKC-style compatibility folding, traditional → simplified, ASCII lower-case.
-    fn fold(&self, text: &str, out: &mut Vec<Item>, simplified: &mut String) {
-        let simple = if text.is_ascii() {
-            text
-        } else {
-            simplified.clear();
-            simplified.push_str(&fast2s::convert(text));
-            simplified.as_str()
-        };
-        // fast2s maps one character to one character, so the two walk in step.
-        let mut conv = simple.chars();
+    /// Compatibility folding (full-width, enclosed digits), traditional → simplified, ASCII
+    /// lower-case; reports which later passes have work to do.
+    fn fold(&self, text: &str, out: &mut Vec<Item>) -> Seen {
+        let t = tables();
+        let mut seen_class = 0u8;
+        let mut seen = Seen::default();
         for (i, orig) in text.char_indices() {
-            let c = conv.next().unwrap_or(orig);
             let (start, end) = (i as u32, (i + orig.len_utf8()) as u32);
-            if c.is_ascii() {
+            let folded = t.fold.get(orig as usize).copied().unwrap_or('\0');
+            if folded != '\0' {
+                seen_class |= t.class[folded as usize];
+                seen.letters |= folded.is_ascii_lowercase();
+                seen.homophone |= self.is_homophone_start(folded);
                 out.push(Item {
-                    c: c.to_ascii_lowercase(),
+                    c: folded,
                     start,
                     end,
                 });
-            } else if is_han(c) && !(0xF900..=0xFAFF).contains(&(c as u32)) {
-                out.push(Item { c, start, end });
             } else {
-                decompose_compatible(c, |d| {
+                decompose_compatible(orig, |d| {
                     if !is_combining_mark(d) {
-                        let d = if d.is_ascii() {
-                            d.to_ascii_lowercase()
-                        } else {
-                            d
-                        };
+                        let d = d.to_ascii_lowercase();
+                        seen_class |= class(d);
+                        seen.letters |= d.is_ascii_lowercase();
+                        seen.homophone |= self.is_homophone_start(d);
                         out.push(Item { c: d, start, end });
                     }
                 });
             }
+        }
+        seen.noise = seen_class & (C_SEPARATOR | C_SPACE | C_INVISIBLE) != 0;
+        seen.numeral = seen_class & C_NUMERAL != 0;
+        seen
+    }
+
+    #[inline]
+    fn is_homophone_start(&self, c: char) -> bool {
+        match self.homophone_starts.get(c as usize / 64) {
+            Some(w) => w & (1 << (c as usize % 64)) != 0,
+            None => self.homophones.contains_key(&c),
         }
     }
 
