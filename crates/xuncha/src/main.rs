@@ -1,8 +1,10 @@
 //! `xuncha`: patrols online job postings for leads of illegal conduct.
 
 mod cmd;
+mod config;
 mod input;
 mod output;
+mod telemetry;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +32,15 @@ enum Command {
     },
     /// Measure precision and recall against postings labelled with gold categories.
     Eval(cmd::eval::Args),
+    /// Continuous monitoring: scan postings as they arrive, until SIGINT or SIGTERM.
+    Run(cmd::run::Args),
+    /// The embedded case queue: list, show, export and mark leads.
+    Leads {
+        #[command(flatten)]
+        db: cmd::leads::Db,
+        #[command(subcommand)]
+        command: cmd::leads::Command,
+    },
 }
 
 /// Where the rule packs are, shared by every command that matches.
@@ -51,6 +62,8 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd::scan::run(args),
         Command::Rules { command } => cmd::rules::run(command),
         Command::Eval(args) => cmd::eval::run(args),
+        Command::Run(args) => cmd::run::run(args),
+        Command::Leads { db, command } => cmd::leads::run(db, command),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
 pub mod eval;
+pub mod leads;
 pub mod rules;
+pub mod run;
 pub mod scan;
 
 use std::sync::Arc;

@@ -1,0 +1,87 @@
+//! Bytes to posting, or the reason why not.
+
+use xuncha_core::Posting;
+
+use crate::record::{Payload, Reason, Record};
+
+/// Default largest record scanned, in bytes; larger ones are dead-lettered.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 1024 * 1024;
+
+/// The posting in a record, or why it has none.
+pub fn decode(record: &Record, max_bytes: usize) -> Result<Posting, (Reason, String)> {
+    let bytes = match &record.payload {
+        Payload::Posting(p) => return check(*p.clone()),
+        Payload::Bytes(b) => b,
+    };
+    if bytes.len() > max_bytes {
+        return Err((
+            Reason::TooLarge,
+            format!("{} bytes is over the limit of {max_bytes}", bytes.len()),
+        ));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        (
+            Reason::InvalidUtf8,
+            format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+        )
+    })?;
+    let posting: Posting =
+        serde_json::from_str(text).map_err(|e| (Reason::BadJson, format!("not a posting: {e}")))?;
+    check(posting)
+}
+
+fn check(mut p: Posting) -> Result<Posting, (Reason, String)> {
+    if p.id.trim().is_empty() {
+        return Err((Reason::NoId, "empty `id`".into()));
+    }
+    if !p.has_text() {
+        return Err((
+            Reason::NoText,
+            "no text field (title, description/text, company, salary, contact)".into(),
+        ));
+    }
+    p.ensure_content_hash();
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Origin;
+
+    fn rec(b: &[u8]) -> Record {
+        Record {
+            origin: Origin::Channel { seq: 0 },
+            payload: Payload::Bytes(b.to_vec()),
+        }
+    }
+
+    #[test]
+    fn each_kind_of_bad_input_has_its_reason() {
+        assert_eq!(
+            decode(&rec(b"{\"id\":\"a\",\"text\":\"x\"}"), 100)
+                .unwrap()
+                .id,
+            "a"
+        );
+        assert_eq!(
+            decode(&rec(&[b'{'; 101]), 100).unwrap_err().0,
+            Reason::TooLarge
+        );
+        assert_eq!(
+            decode(&rec(&[0xff, 0x00]), 100).unwrap_err().0,
+            Reason::InvalidUtf8
+        );
+        assert_eq!(decode(&rec(b"{nope"), 100).unwrap_err().0, Reason::BadJson);
+        assert_eq!(
+            decode(&rec(b"{\"id\":\"\",\"text\":\"x\"}"), 100)
+                .unwrap_err()
+                .0,
+            Reason::NoId
+        );
+        assert_eq!(
+            decode(&rec(b"{\"id\":\"a\"}"), 100).unwrap_err().0,
+            Reason::NoText
+        );
+    }
+}

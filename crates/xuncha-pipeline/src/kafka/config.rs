@@ -1,0 +1,73 @@
+use std::collections::BTreeMap;
+
+use rdkafka::ClientConfig;
+use serde::{Deserialize, Serialize};
+
+/// Topic names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Topics {
+    /// Postings in (key: posting id).
+    pub postings: String,
+    /// Leads out (key: lead id).
+    pub leads: String,
+    /// Dead letters (key: source topic/partition/offset).
+    pub dlq: String,
+    /// Crawl frontier (key: host).
+    pub frontier: String,
+}
+
+impl Default for Topics {
+    fn default() -> Self {
+        Topics {
+            postings: "xuncha.postings".into(),
+            leads: "xuncha.leads".into(),
+            dlq: "xuncha.dlq".into(),
+            frontier: "xuncha.frontier".into(),
+        }
+    }
+}
+
+/// Kafka settings (`[kafka]` in the config file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Bootstrap servers (`XUNCHA_KAFKA_BROKERS`).
+    pub brokers: String,
+    /// Consumer group of the scanners (`XUNCHA_KAFKA_GROUP`).
+    pub group: String,
+    /// Topic names.
+    pub topics: Topics,
+    /// Partitions of topics this process creates when they are missing.
+    pub partitions: i32,
+    /// Replication factor of topics this process creates.
+    pub replication: i32,
+    /// Passed to librdkafka as they are: `security.protocol`, `sasl.mechanisms`,
+    /// `sasl.username`, `ssl.ca.location`, …
+    pub properties: BTreeMap<String, String>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            brokers: "127.0.0.1:9092".into(),
+            group: "xuncha-scanner".into(),
+            topics: Topics::default(),
+            partitions: 6,
+            replication: 1,
+            properties: BTreeMap::new(),
+        }
+    }
+}
+
+impl KafkaConfig {
+    /// A librdkafka configuration with the brokers and the pass-through properties.
+    pub fn client(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", &self.brokers);
+        for (k, v) in &self.properties {
+            c.set(k, v);
+        }
+        c
+    }
+}

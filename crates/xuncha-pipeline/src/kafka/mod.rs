@@ -1,0 +1,16 @@
+//! Kafka: the postings consumer, the lead and dead-letter producers, topic creation.
+//!
+//! At-least-once: offsets are committed by the scan loop's acknowledgement only, after the
+//! producer has had every lead and dead letter of the batch acknowledged by the brokers
+//! (`acks=all`, idempotent producer). Exactly-once downstream rests on the deterministic
+//! `lead_id` used as the message key, not on Kafka transactions.
+
+mod admin;
+mod config;
+mod sink;
+mod source;
+
+pub use admin::ensure_topics;
+pub use config::{KafkaConfig, Topics};
+pub use sink::{KafkaDeadLetterSink, KafkaLeadSink};
+pub use source::KafkaSource;

@@ -1,0 +1,33 @@
+//! The streaming pipeline: sources, sinks, and the scan loop between them.
+//!
+//! ```text
+//!  Source (Kafka | inbox folder | file | channel) ─► scan loop ─► LeadSink (Kafka | SQLite)
+//!                                                         └────► DeadLetterSink (Kafka | SQLite)
+//! ```
+//!
+//! The decision that shapes this crate: **a record is acknowledged only after everything it
+//! produced is durable.** The scan loop scans a batch on every core, waits until the sinks
+//! confirm its leads and dead letters, and only then acknowledges the batch to its source
+//! (a Kafka offset commit, an inbox file moved to `done/`). Delivery is therefore
+//! at-least-once, and the deterministic `lead_id` turns replays into no-ops downstream. The
+//! embedded and distributed modes run this same loop; only the source and sinks differ.
+//!
+//! Every source and sink lives in a folder of its own (`kafka/`, `sqlite/`, `jsonl/`,
+//! `channel/`). This crate knows nothing of rule syntax: it hands postings to a
+//! [`xuncha_matcher::Matcher`] and takes leads back.
+#![deny(missing_docs)]
+
+pub mod channel;
+pub mod decode;
+pub mod jsonl;
+pub mod kafka;
+pub mod metrics;
+pub mod record;
+pub mod scan_loop;
+pub mod sqlite;
+mod stage;
+
+pub use metrics::Metrics;
+pub use record::{DeadLetter, Origin, Payload, Reason, Record};
+pub use scan_loop::{run, LoopConfig, SharedMatcher, Stats};
+pub use stage::{DeadLetterSink, LeadSink, Source};

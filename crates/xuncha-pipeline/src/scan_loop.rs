@@ -1,0 +1,223 @@
+//! The scan loop: batch in, leads and dead letters durable, then acknowledge.
+//!
+//! A batch is scanned on every core (rayon), its leads and dead letters are written and
+//! awaited until durable, and only then is the batch acknowledged to its source. Batches
+//! are acknowledged strictly in order, so a committed offset never passes a record whose
+//! leads are not yet durable; a crash replays from the last commit, and deterministic lead
+//! ids make the replay harmless.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use tokio::sync::watch;
+use xuncha_core::Lead;
+use xuncha_matcher::Matcher;
+
+use crate::decode::decode;
+use crate::metrics::Metrics;
+use crate::record::{DeadLetter, Record};
+use crate::stage::{DeadLetterSink, LeadSink, Source};
+
+/// The matcher in use, swapped whole when rules are reloaded.
+#[derive(Clone)]
+pub struct SharedMatcher(Arc<RwLock<Arc<Matcher>>>);
+
+impl SharedMatcher {
+    /// Shares `m`.
+    pub fn new(m: Matcher) -> SharedMatcher {
+        SharedMatcher(Arc::new(RwLock::new(Arc::new(m))))
+    }
+
+    /// The current matcher.
+    pub fn get(&self) -> Arc<Matcher> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the matcher; batches already scanning finish with the old one.
+    pub fn swap(&self, m: Matcher) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(m);
+    }
+}
+
+/// Settings of the loop.
+#[derive(Debug, Clone)]
+pub struct LoopConfig {
+    /// Most records a batch.
+    pub batch_size: usize,
+    /// Largest record scanned.
+    pub max_record_bytes: usize,
+}
+
+impl Default for LoopConfig {
+    fn default() -> Self {
+        LoopConfig {
+            batch_size: 2048,
+            max_record_bytes: crate::decode::DEFAULT_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Records read.
+    pub records: u64,
+    /// Postings scanned.
+    pub postings: u64,
+    /// Leads written.
+    pub leads: u64,
+    /// Dead letters written.
+    pub dead_letters: u64,
+}
+
+/// Runs until the source ends or `shutdown` turns true; the batch in hand when shutdown
+/// comes is finished and acknowledged first.
+pub async fn run<S, L, D>(
+    mut source: S,
+    leads: &L,
+    dead: &D,
+    matcher: &SharedMatcher,
+    metrics: &Metrics,
+    config: &LoopConfig,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<Stats>
+where
+    S: Source,
+    L: LeadSink,
+    D: DeadLetterSink,
+{
+    let mut stats = Stats::default();
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let batch = tokio::select! {
+            b = source.next_batch(config.batch_size) => b?,
+            _ = shutdown.changed() => break,
+        };
+        let Some(batch) = batch else { break };
+        if batch.is_empty() {
+            continue;
+        }
+        metrics.batch_size.observe(batch.len() as f64);
+        let started = Instant::now();
+        let m = matcher.get();
+        let max = config.max_record_bytes;
+        let now = now_rfc3339();
+        let (batch, out) = tokio::task::spawn_blocking(move || {
+            let out: Vec<Result<Vec<Lead>, Box<DeadLetter>>> = batch
+                .par_iter()
+                .map(|r| scan_one(&m, r, max, &now))
+                .collect();
+            (batch, out)
+        })
+        .await?;
+        metrics
+            .scan_seconds
+            .observe(started.elapsed().as_secs_f64());
+        let mut found: Vec<Lead> = Vec::new();
+        let mut dead_letters: Vec<DeadLetter> = Vec::new();
+        for r in out {
+            match r {
+                Ok(ls) => {
+                    stats.postings += 1;
+                    found.extend(ls);
+                }
+                Err(d) => dead_letters.push(*d),
+            }
+        }
+        stats.records += batch.len() as u64;
+        metrics
+            .postings_in
+            .with_label_values(&[source.name()])
+            .inc_by((batch.len() - dead_letters.len()) as u64);
+        if !found.is_empty() {
+            retry(leads.name(), metrics, &mut shutdown, || leads.write(&found)).await?;
+        }
+        if !dead_letters.is_empty() {
+            retry(dead.name(), metrics, &mut shutdown, || {
+                dead.write(&dead_letters)
+            })
+            .await?;
+        }
+        for l in &found {
+            for rule in l.rule_ids() {
+                metrics
+                    .leads_out
+                    .with_label_values(&[l.category.as_str(), rule])
+                    .inc();
+            }
+        }
+        for d in &dead_letters {
+            metrics
+                .dead_letters
+                .with_label_values(&[d.reason.as_str()])
+                .inc();
+            tracing::warn!(origin = %d.source, reason = %d.reason, detail = %d.detail, "dead-lettered");
+        }
+        stats.leads += found.len() as u64;
+        stats.dead_letters += dead_letters.len() as u64;
+        source.ack(&batch).await?;
+    }
+    Ok(stats)
+}
+
+fn scan_one(m: &Matcher, r: &Record, max: usize, now: &str) -> Result<Vec<Lead>, Box<DeadLetter>> {
+    match decode(r, max) {
+        Ok(p) => Ok(m.leads(&p, now)),
+        Err((reason, detail)) => {
+            let bytes: &[u8] = match &r.payload {
+                crate::record::Payload::Bytes(b) => b,
+                crate::record::Payload::Posting(_) => &[],
+            };
+            Err(Box::new(DeadLetter::new(
+                r.origin.clone(),
+                reason,
+                detail,
+                bytes,
+                now,
+            )))
+        }
+    }
+}
+
+/// Retries a sink write with capped exponential backoff until it succeeds. Giving up would
+/// mean acknowledging records whose leads are not durable, so the only other way out is
+/// shutdown, which leaves the batch unacknowledged for the next start to replay.
+async fn retry<F, Fut>(
+    sink: &str,
+    metrics: &Metrics,
+    shutdown: &mut watch::Receiver<bool>,
+    mut write: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match write().await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                metrics.sink_errors.with_label_values(&[sink]).inc();
+                tracing::error!(sink, error = %format!("{e:#}"), retry_in = ?delay, "sink write failed");
+                if *shutdown.borrow() {
+                    anyhow::bail!("{sink}: write failed during shutdown: {e:#}");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = shutdown.changed() => {}
+                }
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+/// Now, RFC 3339.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,133 @@
+//! `xuncha run`: continuous monitoring, embedded or distributed.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use prometheus::Registry;
+use tokio::sync::watch;
+use xuncha_matcher::{Matcher, PrefilterKind};
+use xuncha_pipeline::jsonl::InboxSource;
+use xuncha_pipeline::kafka::{ensure_topics, KafkaDeadLetterSink, KafkaLeadSink, KafkaSource};
+use xuncha_pipeline::sqlite::{CaseQueue, SqliteSink};
+use xuncha_pipeline::{LoopConfig, Metrics, SharedMatcher};
+use xuncha_rules::RuleSet;
+
+use crate::config::{Config, LogFormat, Mode};
+use crate::telemetry;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Settings file (default: config/default.toml, the embedded mode).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Log format (overrides the settings file).
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Embedded mode: stop once the inbox is empty instead of waiting for more files.
+    #[arg(long)]
+    pub once: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = Config::load(args.config.as_deref())?;
+    telemetry::init_logs(args.log_format.unwrap_or(config.log.format));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(monitor(config, args.once))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
+    let registry = Registry::new();
+    let metrics = Metrics::new(&registry)?;
+    let addr = telemetry::serve(&config.http.addr, registry, metrics.ready.clone()).await?;
+    tracing::info!(%addr, "serving /metrics /healthz /readyz");
+
+    let rules = RuleSet::load(&config.rules).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let version = rules.version.clone();
+    let matcher = SharedMatcher::new(Matcher::with_prefilter(
+        Arc::new(rules),
+        PrefilterKind::default(),
+    )?);
+    tracing::info!(rules_version = %version, mode = ?config.mode, "rules loaded");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("stopping: finishing the batch in hand");
+        let _ = stop_tx.send(true);
+    });
+
+    let loop_config = LoopConfig {
+        batch_size: config.scan.batch_size,
+        max_record_bytes: config.scan.max_record_bytes,
+    };
+    let stats = match config.mode {
+        Mode::Embedded => {
+            let queue = Arc::new(CaseQueue::open(&config.db)?);
+            let sink = SqliteSink(queue);
+            let source = InboxSource::new(config.inbox.clone(), once)?;
+            metrics.ready.set(1);
+            tracing::info!(inbox = %config.inbox.dir.display(), db = %config.db.display(), "watching the inbox");
+            xuncha_pipeline::run(
+                source,
+                &sink,
+                &sink,
+                &matcher,
+                &metrics,
+                &loop_config,
+                stop_rx,
+            )
+            .await?
+        }
+        Mode::Kafka => {
+            let k = &config.kafka;
+            ensure_topics(k, &[]).await?;
+            let source = KafkaSource::new(k, metrics.clone())?;
+            let leads = KafkaLeadSink::new(k)?;
+            let dead = KafkaDeadLetterSink::new(k)?;
+            metrics.ready.set(1);
+            tracing::info!(brokers = %k.brokers, group = %k.group, topic = %k.topics.postings, "consuming");
+            xuncha_pipeline::run(
+                source,
+                &leads,
+                &dead,
+                &matcher,
+                &metrics,
+                &loop_config,
+                stop_rx,
+            )
+            .await?
+        }
+    };
+    metrics.ready.set(0);
+    tracing::info!(
+        records = stats.records,
+        postings = stats.postings,
+        leads = stats.leads,
+        dead_letters = stats.dead_letters,
+        "stopped"
+    );
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

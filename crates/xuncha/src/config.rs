@@ -1,0 +1,212 @@
+//! Settings of `xuncha run`: a TOML file (`config/default.toml`, `config/kafka.toml`)
+//! overridden by `XUNCHA_*` environment variables.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use xuncha_pipeline::jsonl::InboxConfig;
+use xuncha_pipeline::kafka::KafkaConfig;
+
+/// Which sources and sinks `run` wires up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Inbox folder in, SQLite case queue out; no Kafka.
+    Embedded,
+    /// Kafka topics in and out.
+    Kafka,
+}
+
+/// HTTP endpoint settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Http {
+    /// Address of `/metrics`, `/healthz`, `/readyz`.
+    pub addr: String,
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http {
+            addr: "127.0.0.1:9898".into(),
+        }
+    }
+}
+
+/// Scan loop settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scan {
+    /// Records scanned together.
+    pub batch_size: usize,
+    /// Largest record scanned; larger ones are dead-lettered.
+    pub max_record_bytes: usize,
+}
+
+impl Default for Scan {
+    fn default() -> Self {
+        Scan {
+            batch_size: 2048,
+            max_record_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// Log output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Log {
+    /// `human` or `json`.
+    pub format: LogFormat,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log {
+            format: LogFormat::Human,
+        }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// For a terminal.
+    Human,
+    /// One JSON object a line, for a log collector.
+    Json,
+}
+
+/// Everything `run` needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Embedded or Kafka.
+    pub mode: Mode,
+    /// Rule pack directory.
+    pub rules: PathBuf,
+    /// SQLite case queue (embedded mode).
+    pub db: PathBuf,
+    /// Telemetry endpoint.
+    pub http: Http,
+    /// Inbox folder (embedded mode).
+    pub inbox: InboxConfig,
+    /// Kafka (distributed mode).
+    pub kafka: KafkaConfig,
+    /// Scan loop.
+    pub scan: Scan,
+    /// Logs.
+    pub log: Log,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::Embedded,
+            rules: "rules".into(),
+            db: "data/xuncha.db".into(),
+            http: Http::default(),
+            inbox: InboxConfig::default(),
+            kafka: KafkaConfig::default(),
+            scan: Scan::default(),
+            log: Log::default(),
+        }
+    }
+}
+
+/// The default config file, used when it exists and no other is named.
+pub const DEFAULT_FILE: &str = "config/default.toml";
+
+/// Environment variables with a name of their own; any other key is reachable as
+/// `XUNCHA_<SECTION>__<KEY>`.
+fn env_key(key: &str) -> String {
+    match key.to_ascii_lowercase().as_str() {
+        "kafka_brokers" => "kafka.brokers".into(),
+        "kafka_group" => "kafka.group".into(),
+        "http_addr" => "http.addr".into(),
+        "inbox" => "inbox.dir".into(),
+        other => other.replace("__", "."),
+    }
+}
+
+impl Config {
+    /// Loads `file` (or `config/default.toml` if it exists), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) => {
+                anyhow::ensure!(f.exists(), "config file {} does not exist", f.display());
+                fig = fig.merge(Toml::file_exact(f));
+            }
+            None if Path::new(DEFAULT_FILE).exists() => {
+                fig = fig.merge(Toml::file_exact(DEFAULT_FILE))
+            }
+            None => {}
+        }
+        // XUNCHA_RULES is also the `--rules` flag of the other commands.
+        fig = fig.merge(Env::prefixed("XUNCHA_").map(|k| env_key(k.as_str()).into()));
+        fig.extract().with_context(|| match file {
+            Some(f) => format!(
+                "reading settings from {} and XUNCHA_* variables",
+                f.display()
+            ),
+            None => "reading settings from XUNCHA_* variables".to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+// figment::Jail fixes the error type of its closures.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_and_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "k.toml",
+                "mode = \"kafka\"\n[kafka]\nbrokers = \"a:1\"\n[scan]\nbatch_size = 7\n",
+            )?;
+            jail.set_env("XUNCHA_KAFKA_GROUP", "g2");
+            jail.set_env("XUNCHA_DB", "/tmp/x.db");
+            jail.set_env("XUNCHA_KAFKA__TOPICS__LEADS", "other.leads");
+            let c = Config::load(Some(Path::new("k.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.mode, Mode::Kafka);
+            assert_eq!(c.kafka.brokers, "a:1");
+            assert_eq!(c.kafka.group, "g2");
+            assert_eq!(c.db, PathBuf::from("/tmp/x.db"));
+            assert_eq!(c.kafka.topics.leads, "other.leads");
+            assert_eq!(c.kafka.topics.postings, "xuncha.postings");
+            assert_eq!(c.scan.batch_size, 7);
+            jail.set_env("XUNCHA_KAFKA_BROKERS", "b:2");
+            let c = Config::load(Some(Path::new("k.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.kafka.brokers, "b:2");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_files_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "[kafka]\nbrokerz = \"x\"\n")?;
+            let e = Config::load(Some(Path::new("bad.toml"))).unwrap_err();
+            assert!(format!("{e:#}").contains("brokerz"), "{e:#}");
+            assert!(Config::load(Some(Path::new("nope.toml"))).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn shipped_config_files_parse() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+        let c = Config::load(Some(&root.join("default.toml"))).unwrap();
+        assert_eq!(c.mode, Mode::Embedded);
+        let c = Config::load(Some(&root.join("kafka.toml"))).unwrap();
+        assert_eq!(c.mode, Mode::Kafka);
+    }
+}
