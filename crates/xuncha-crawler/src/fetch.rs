@@ -1,0 +1,589 @@
+//! One fetch: SSRF guard, politeness, conditional GET, retries with backoff, a bounded
+//! body decoded from its content coding, all within a deadline.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap};
+use time::OffsetDateTime;
+use tokio::time::Instant;
+use url::Url;
+
+use crate::metrics::{class, CrawlMetrics};
+use crate::net::{self, host_key, GuardedResolver, SsrfRefused};
+use crate::politeness::HostGates;
+use crate::CrawlerConfig;
+
+/// Why a URL could not be fetched. Its message starts with the URL.
+#[derive(Debug, thiserror::Error)]
+#[error("{url}: {kind}")]
+pub struct FetchError {
+    /// The URL asked for.
+    pub url: String,
+    /// What went wrong.
+    pub kind: FetchErrorKind,
+}
+
+/// What went wrong with a fetch.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchErrorKind {
+    /// No complete response within `response_timeout` (or no connection within
+    /// `connect_timeout`), after every retry.
+    #[error("timed out")]
+    Timeout,
+    /// A status that is not success (after every retry for 429 and 5xx).
+    #[error("HTTP status {0}")]
+    Status(u16),
+    /// The body, as received or once decoded, passed `max_body_bytes`; reading stopped there.
+    #[error("body larger than {0} bytes; cut off there")]
+    TooLarge(usize),
+    /// Too many redirects, a redirect loop, or a redirect to a refused address.
+    #[error("redirect: {0}")]
+    Redirect(String),
+    /// The SSRF guard refused the address.
+    #[error("{0}")]
+    Refused(String),
+    /// The server asked to wait longer than `backoff_max`.
+    #[error("server asked to retry after {0:?}, longer than backoff_max; given up for now")]
+    RetryAfterTooLong(Duration),
+    /// The body could not be decoded from its content coding.
+    #[error("content decoding: {0}")]
+    Decode(String),
+    /// Any other transport failure.
+    #[error("{0}")]
+    Http(String),
+}
+
+/// Validators of an earlier response, for a conditional GET.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+pub(crate) struct FetchRequest<'a> {
+    pub url: &'a Url,
+    pub allow_private: bool,
+    pub rate_per_sec: f64,
+    pub validators: Option<&'a Validators>,
+    /// Skip (without reading the body) anything that is not HTML.
+    pub html_only: bool,
+}
+
+/// A response as captured, body decoded from its content coding but not from its charset.
+pub(crate) struct Response {
+    pub final_url: Url,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub captured_at: OffsetDateTime,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn validators(&self) -> Validators {
+        Validators {
+            etag: self.header("etag").map(str::to_owned),
+            last_modified: self.header("last-modified").map(str::to_owned),
+        }
+    }
+}
+
+pub(crate) enum Fetched {
+    Page(Response),
+    /// 304 to a conditional GET.
+    NotModified,
+    /// Not HTML; the body was not read.
+    NotHtml(String),
+}
+
+enum AttemptError {
+    Timeout,
+    Retryable {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    Fatal(FetchErrorKind),
+}
+
+pub(crate) struct Fetcher {
+    guarded: reqwest::Client,
+    open: reqwest::Client,
+    cfg: Arc<CrawlerConfig>,
+    metrics: CrawlMetrics,
+    pub gates: HostGates,
+}
+
+impl Fetcher {
+    pub fn new(cfg: Arc<CrawlerConfig>, metrics: CrawlMetrics) -> Result<Fetcher, reqwest::Error> {
+        let build = |allow_private: bool| {
+            let b = reqwest::Client::builder()
+                .user_agent(cfg.user_agent.clone())
+                .connect_timeout(cfg.connect_timeout)
+                .redirect(redirect_policy(cfg.max_redirects, allow_private))
+                .pool_max_idle_per_host(cfg.concurrency.max(1))
+                // A proxy would resolve names itself, out of the guard's reach.
+                .no_proxy();
+            if allow_private {
+                b.build()
+            } else {
+                b.dns_resolver(Arc::new(GuardedResolver)).build()
+            }
+        };
+        Ok(Fetcher {
+            guarded: build(false)?,
+            open: build(true)?,
+            cfg,
+            metrics,
+            gates: HostGates::default(),
+        })
+    }
+
+    /// Fetches `req.url`, retrying timeouts, 429 and 5xx with exponential backoff and
+    /// jitter, honouring `Retry-After`.
+    pub async fn fetch(&self, req: &FetchRequest<'_>) -> Result<Fetched, FetchError> {
+        let err = |kind| FetchError {
+            url: req.url.to_string(),
+            kind,
+        };
+        net::check_url(req.url, req.allow_private).map_err(|m| err(FetchErrorKind::Refused(m)))?;
+        let host = host_key(req.url);
+        let gate = self.gates.get(&host, req.rate_per_sec);
+        let client = if req.allow_private {
+            &self.open
+        } else {
+            &self.guarded
+        };
+        let mut attempt = 0u32;
+        loop {
+            gate.ready().await;
+            let started = Instant::now();
+            let result =
+                tokio::time::timeout(self.cfg.response_timeout, self.attempt(client, req, &host))
+                    .await
+                    .unwrap_or(Err(AttemptError::Timeout));
+            self.metrics
+                .latency
+                .with_label_values(&[&host])
+                .observe(started.elapsed().as_secs_f64());
+            let (kind, retry_after) = match result {
+                Ok(fetched) => return Ok(fetched),
+                Err(AttemptError::Fatal(kind)) => {
+                    return Err(err(kind));
+                }
+                Err(AttemptError::Timeout) => {
+                    self.metrics
+                        .fetches
+                        .with_label_values(&[&host, "error"])
+                        .inc();
+                    (FetchErrorKind::Timeout, None)
+                }
+                Err(AttemptError::Retryable {
+                    status,
+                    retry_after,
+                }) => (FetchErrorKind::Status(status), retry_after),
+            };
+            if attempt >= self.cfg.max_retries {
+                return Err(err(kind));
+            }
+            match retry_after {
+                Some(wait) if wait > self.cfg.backoff_max => {
+                    gate.pause_until(Instant::now() + wait);
+                    return Err(err(FetchErrorKind::RetryAfterTooLong(wait)));
+                }
+                // The server asked the whole host to wait, not only this page.
+                Some(wait) => gate.pause_until(Instant::now() + wait),
+                None => {
+                    tokio::time::sleep(backoff(
+                        attempt,
+                        self.cfg.backoff_base,
+                        self.cfg.backoff_max,
+                    ))
+                    .await
+                }
+            }
+            self.metrics.retries.with_label_values(&[&host]).inc();
+            tracing::debug!(url = %req.url, attempt, "retrying after {kind}");
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        client: &reqwest::Client,
+        req: &FetchRequest<'_>,
+        host: &str,
+    ) -> Result<Fetched, AttemptError> {
+        let mut rb = client
+            .get(req.url.clone())
+            .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
+            .header(
+                header::ACCEPT,
+                "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+            )
+            .header(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9");
+        let conditional = req.validators.filter(|v| !v.is_empty());
+        if let Some(v) = conditional {
+            if let Some(etag) = &v.etag {
+                rb = rb.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &v.last_modified {
+                rb = rb.header(header::IF_MODIFIED_SINCE, lm);
+            }
+        }
+        let mut resp = rb.send().await.map_err(|e| {
+            self.metrics
+                .fetches
+                .with_label_values(&[host, "error"])
+                .inc();
+            classify(&e)
+        })?;
+        let status = resp.status().as_u16();
+        self.metrics
+            .fetches
+            .with_label_values(&[host, class(status)])
+            .inc();
+        let captured_at = OffsetDateTime::now_utc();
+        let final_url = resp.url().clone();
+        let headers = header_pairs(resp.headers());
+        let response = |body| Response {
+            final_url: final_url.clone(),
+            status,
+            headers: headers.clone(),
+            body,
+            captured_at,
+        };
+        if status == 304 && conditional.is_some() {
+            return Ok(Fetched::NotModified);
+        }
+        if status == 429 || (500..=599).contains(&status) {
+            return Err(AttemptError::Retryable {
+                status,
+                retry_after: retry_after(resp.headers(), OffsetDateTime::now_utc()),
+            });
+        }
+        if !(200..=299).contains(&status) {
+            return Err(AttemptError::Fatal(FetchErrorKind::Status(status)));
+        }
+        let content_type = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        if req.html_only && !content_type.is_empty() && !is_html(&content_type) {
+            return Ok(Fetched::NotHtml(content_type));
+        }
+        let limit = self.cfg.max_body_bytes;
+        if resp.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(AttemptError::Fatal(FetchErrorKind::TooLarge(limit)));
+        }
+        let coding = resp
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let mut decoder = Decoder::new(&coding, limit).map_err(AttemptError::Fatal)?;
+        let mut received = 0usize;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e))? {
+            received += chunk.len();
+            self.metrics
+                .bytes
+                .with_label_values(&[host])
+                .inc_by(chunk.len() as u64);
+            if received > limit {
+                return Err(AttemptError::Fatal(FetchErrorKind::TooLarge(limit)));
+            }
+            decoder.write(&chunk).map_err(AttemptError::Fatal)?;
+        }
+        let body = decoder.finish().map_err(AttemptError::Fatal)?;
+        if req.html_only && content_type.is_empty() && !looks_like_html(&body) {
+            return Ok(Fetched::NotHtml("(none; body is not markup)".into()));
+        }
+        Ok(Fetched::Page(response(body)))
+    }
+}
+
+fn redirect_policy(max: usize, allow_private: bool) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let next = attempt.url().to_string();
+        if attempt.previous().len() > max {
+            attempt.error(format!("more than {max} redirects (last to {next})"))
+        } else if attempt.previous().iter().any(|u| u == attempt.url()) {
+            attempt.error(format!("redirect loop back to {next}"))
+        } else if let Err(m) = net::check_url(attempt.url(), allow_private) {
+            attempt.error(format!("to {next}: {m}"))
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+fn classify(e: &reqwest::Error) -> AttemptError {
+    if e.is_timeout() {
+        return AttemptError::Timeout;
+    }
+    // reqwest's own message repeats the URL; the causes say what happened.
+    let mut causes = Vec::new();
+    let mut refused = false;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        refused |= s.is::<SsrfRefused>();
+        let text = s.to_string();
+        if causes.last() != Some(&text) {
+            causes.push(text);
+        }
+        source = s.source();
+    }
+    let message = if causes.is_empty() {
+        e.to_string()
+    } else {
+        causes.join(": ")
+    };
+    AttemptError::Fatal(if e.is_redirect() {
+        FetchErrorKind::Redirect(causes.last().cloned().unwrap_or(message))
+    } else if refused {
+        FetchErrorKind::Refused(causes.last().cloned().unwrap_or(message))
+    } else {
+        FetchErrorKind::Http(message)
+    })
+}
+
+fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+fn is_html(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("text/html")
+        || essence.eq_ignore_ascii_case("application/xhtml+xml")
+}
+
+fn looks_like_html(body: &[u8]) -> bool {
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
+    body.get(start) == Some(&b'<') || body.starts_with(b"\xEF\xBB\xBF<")
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn retry_after(headers: &HeaderMap, now: OffsetDateTime) -> Option<Duration> {
+    let v = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    let now: std::time::SystemTime = now.into();
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Exponential backoff with "equal jitter": half the delay fixed, half random, so that
+/// many crawlers retrying one host do not come back in step.
+fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempt.min(20)).min(max);
+    let half = exp / 2;
+    half + half.mul_f64(fastrand::f64())
+}
+
+/// A `Write` sink that refuses to grow past a limit, so decoding stops at the limit
+/// however small the compressed input was.
+struct Limited {
+    buf: Vec<u8>,
+    limit: usize,
+    exceeded: bool,
+}
+
+impl Write for Limited {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.buf.len() + data.len() > self.limit {
+            self.exceeded = true;
+            return Err(io::Error::other("body limit reached"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+enum Decoder {
+    Identity(Limited),
+    Gzip(flate2::write::GzDecoder<Limited>),
+    Deflate(flate2::write::ZlibDecoder<Limited>),
+    Brotli(Box<brotli_decompressor::DecompressorWriter<Limited>>),
+}
+
+impl Decoder {
+    fn new(coding: &str, limit: usize) -> Result<Decoder, FetchErrorKind> {
+        let sink = Limited {
+            buf: Vec::with_capacity(limit.min(64 * 1024)),
+            limit,
+            exceeded: false,
+        };
+        Ok(match coding {
+            "" | "identity" => Decoder::Identity(sink),
+            "gzip" | "x-gzip" => Decoder::Gzip(flate2::write::GzDecoder::new(sink)),
+            "deflate" => Decoder::Deflate(flate2::write::ZlibDecoder::new(sink)),
+            "br" => Decoder::Brotli(Box::new(brotli_decompressor::DecompressorWriter::new(
+                sink,
+                16 * 1024,
+            ))),
+            other => {
+                return Err(FetchErrorKind::Decode(format!(
+                    "unsupported Content-Encoding {other:?}"
+                )))
+            }
+        })
+    }
+
+    fn sink(&self) -> &Limited {
+        match self {
+            Decoder::Identity(s) => s,
+            Decoder::Gzip(d) => d.get_ref(),
+            Decoder::Deflate(d) => d.get_ref(),
+            Decoder::Brotli(d) => d.get_ref(),
+        }
+    }
+
+    fn error(&self, e: io::Error) -> FetchErrorKind {
+        if self.sink().exceeded {
+            FetchErrorKind::TooLarge(self.sink().limit)
+        } else {
+            FetchErrorKind::Decode(e.to_string())
+        }
+    }
+
+    fn write(&mut self, chunk: &[u8]) -> Result<(), FetchErrorKind> {
+        let r = match self {
+            Decoder::Identity(s) => s.write_all(chunk),
+            Decoder::Gzip(d) => d.write_all(chunk),
+            Decoder::Deflate(d) => d.write_all(chunk),
+            Decoder::Brotli(d) => d.write_all(chunk),
+        };
+        r.map_err(|e| self.error(e))
+    }
+
+    fn finish(self) -> Result<Vec<u8>, FetchErrorKind> {
+        let too_large = |s: &Limited| FetchErrorKind::TooLarge(s.limit);
+        match self {
+            Decoder::Identity(s) => Ok(s.buf),
+            Decoder::Gzip(mut d) => match d.try_finish() {
+                Ok(()) => d
+                    .finish()
+                    .map(|s| s.buf)
+                    .map_err(|e| FetchErrorKind::Decode(e.to_string())),
+                Err(_) if d.get_ref().exceeded => Err(too_large(d.get_ref())),
+                Err(e) => Err(FetchErrorKind::Decode(e.to_string())),
+            },
+            Decoder::Deflate(mut d) => match d.try_finish() {
+                Ok(()) => d
+                    .finish()
+                    .map(|s| s.buf)
+                    .map_err(|e| FetchErrorKind::Decode(e.to_string())),
+                Err(_) if d.get_ref().exceeded => Err(too_large(d.get_ref())),
+                Err(e) => Err(FetchErrorKind::Decode(e.to_string())),
+            },
+            Decoder::Brotli(mut d) => match d.close() {
+                Ok(()) => d
+                    .into_inner()
+                    .map(|s| s.buf)
+                    .map_err(|_| FetchErrorKind::Decode("truncated brotli stream".into())),
+                Err(_) if d.get_ref().exceeded => Err(too_large(d.get_ref())),
+                Err(e) => Err(FetchErrorKind::Decode(e.to_string())),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert(header::RETRY_AFTER, "7".parse().unwrap());
+        let now = OffsetDateTime::now_utc();
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(7)));
+        let later: std::time::SystemTime = (now + time::Duration::seconds(120)).into();
+        h.insert(
+            header::RETRY_AFTER,
+            httpdate::fmt_http_date(later).parse().unwrap(),
+        );
+        let got = retry_after(&h, now).unwrap();
+        assert!((118..=120).contains(&got.as_secs()), "{got:?}");
+        h.insert(header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn backoff_grows_within_bounds() {
+        let base = Duration::from_millis(100);
+        let max = Duration::from_secs(1);
+        for attempt in 0..8 {
+            let d = backoff(attempt, base, max);
+            let full = base.saturating_mul(1 << attempt).min(max);
+            assert!(d >= full / 2 && d <= full, "{attempt}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn gzip_bomb_stops_at_the_limit() {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&vec![b'a'; 4 << 20]).unwrap();
+        let bomb = enc.finish().unwrap();
+        assert!(bomb.len() < 16 * 1024);
+        let mut d = Decoder::new("gzip", 64 * 1024).unwrap();
+        let err = bomb
+            .chunks(1024)
+            .map(|c| d.write(c))
+            .find_map(Result::err)
+            .expect("cut");
+        assert!(matches!(err, FetchErrorKind::TooLarge(65536)), "{err}");
+        let mut d = Decoder::new("gzip", 8 << 20).unwrap();
+        d.write(&bomb).unwrap();
+        assert_eq!(d.finish().unwrap().len(), 4 << 20);
+    }
+
+    #[test]
+    fn unknown_coding_is_an_error() {
+        assert!(matches!(
+            Decoder::new("zstd", 10),
+            Err(FetchErrorKind::Decode(_))
+        ));
+    }
+
+    #[test]
+    fn html_is_recognised() {
+        assert!(is_html("text/html; charset=gbk"));
+        assert!(is_html("application/xhtml+xml"));
+        assert!(!is_html("application/pdf"));
+        assert!(looks_like_html(b"\n  <!doctype html>"));
+        assert!(!looks_like_html(b"%PDF-1.4"));
+    }
+}
