@@ -38,7 +38,7 @@ static FIELD: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!("^\\s*{AMOU
 
 static TEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?P<ctx>月薪|月入|月赚|月收入|日薪|日入|日赚|日结|时薪|年薪|年入|年收入|工资|薪资|薪水|底薪|保底|收入|每天|一天|每月|一个月|待遇|佣金|轻松赚|赚)[^\d,。;!?]{{0,4}}{AMOUNT}"
+        r"(?P<ctx>月薪|月入|月赚|月收入|日薪|日入|日赚|日结|时薪|年薪|年入|年收入|工资|薪资|薪水|底薪|保底|收入|每天|1天|一天|每月|1个月|一个月|待遇|佣金|轻松赚|赚)[^\d,。;!?]{{0,4}}{AMOUNT}"
     ))
     .unwrap()
 });
@@ -46,11 +46,11 @@ static TEXT: LazyLock<Regex> = LazyLock::new(|| {
 fn period_of(word: &str) -> Option<Period> {
     Some(match word {
         "小时" | "时" | "时薪" => Period::Hour,
-        "天" | "日" | "日薪" | "日入" | "日赚" | "日结" | "每天" | "一天" => {
+        "天" | "日" | "日薪" | "日入" | "日赚" | "日结" | "每天" | "一天" | "1天" => {
             Period::Day
         }
         "周" => Period::Week,
-        "月" | "月薪" | "月入" | "月赚" | "月收入" | "每月" | "一个月" => {
+        "月" | "月薪" | "月入" | "月赚" | "月收入" | "每月" | "一个月" | "1个月" => {
             Period::Month
         }
         "年" | "年薪" | "年入" | "年收入" => Period::Year,
@@ -151,6 +151,8 @@ mod tests {
         assert_eq!(text("日结300-800,手机就能做"), 800.0 * 22.0);
         assert_eq!(text("包吃包住,月入3万"), 30_000.0);
         assert_eq!(text("时薪25元"), 25.0 * 8.0 * 22.0);
+        // Normalisation has already read 一天 as 1天.
+        assert_eq!(text("1天800"), 800.0 * 22.0);
         assert_eq!(text("年薪80万-120万"), 100_000.0);
         assert_eq!(text("五险一金"), -1.0);
         assert_eq!(text("工资8000-12000,月入过万"), 12_000.0);

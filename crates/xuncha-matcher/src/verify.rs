@@ -42,12 +42,15 @@ pub(crate) fn phrase(
             if out.iter().any(|&(os, oe)| os < e && oe > s) {
                 continue;
             }
+            // Bounds apply to the patterns that capture the number; the others match as written.
             if let Some(n) = &p.number {
-                let v = caps
-                    .name(&n.group)
-                    .and_then(|g| g.as_str().parse::<f64>().ok());
-                if !v.is_some_and(|v| n.contains(v)) {
-                    continue;
+                if re.capture_names().any(|c| c == Some(n.group.as_str())) {
+                    let v = caps
+                        .name(&n.group)
+                        .and_then(|g| g.as_str().parse::<f64>().ok());
+                    if !v.is_some_and(|v| n.contains(v)) {
+                        continue;
+                    }
                 }
             }
             if negated(p, text, cs, ce, s, e) {

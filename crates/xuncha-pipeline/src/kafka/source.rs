@@ -53,6 +53,10 @@ impl KafkaSource {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false")
+            // An oversized message must still be fetched, to be dead-lettered rather than
+            // stall its partition.
+            .set("max.partition.fetch.bytes", "16777216")
+            .set("fetch.max.bytes", "67108864")
             .create_with_context(LagContext { metrics })
             .with_context(|| format!("creating the consumer for {}", config.brokers))?;
         consumer

@@ -1,0 +1,212 @@
+//! The distributed mode against a real Kafka-protocol broker (Tansu, started by the tests
+//! from the binary `scripts/broker.sh install` builds), all on 127.0.0.1.
+//!
+//! The tests share one machine's two cores, so they run one at a time.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use support::*;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
+}
+
+/// Waits until the leads topic holds every expected id; returns what it read.
+fn await_leads(broker: &Broker, t: &Topics, expected: &BTreeSet<String>, within: Duration) -> BTreeSet<String> {
+    let records = broker.read_until(&t.leads, within, |got| {
+        got.len() >= expected.len() && lead_ids(got).keys().filter(|k| expected.contains(*k)).count() == expected.len()
+    });
+    lead_ids(&records).into_keys().collect()
+}
+
+fn assert_same(got: &BTreeSet<String>, expected: &BTreeSet<String>, logs: &str) {
+    let missing: Vec<_> = expected.difference(got).take(5).collect();
+    let extra: Vec<_> = got.difference(expected).take(5).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{} expected, {} got; missing e.g. {missing:?}; unexpected e.g. {extra:?}\n{logs}",
+        expected.len(),
+        got.len()
+    );
+}
+
+fn tail(path: &std::path::Path) -> String {
+    let s = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
+}
+
+#[test]
+fn ten_thousand_postings_yield_every_lead_once() {
+    let _g = serial();
+    let rt = rt();
+    let broker = Broker::start();
+    let t = Topics::new("all");
+    rt.block_on(broker.create_topics(&[&t.postings, &t.leads, &t.dlq], 6));
+    let postings = postings(10_000);
+    let expected = expected_leads(&matcher(), &postings);
+    assert!(expected.len() > 500, "the mix should raise many leads: {}", expected.len());
+    rt.block_on(broker.produce(&broker.producer(), &t.postings, &messages(&postings)));
+
+    let logs = tempfile::tempdir().unwrap();
+    let scanner = Scanner::start(&broker, &t, logs.path(), "s1");
+    let records = broker.read_until(&t.leads, Duration::from_secs(180), |got| {
+        lead_ids(got).len() >= expected.len()
+    });
+    let counts = lead_ids(&records);
+    let got: BTreeSet<String> = counts.keys().cloned().collect();
+    assert_same(&got, &expected, &tail(&scanner.log));
+    assert!(counts.values().all(|&n| n == 1), "a single clean run writes each lead once");
+    assert_eq!(scanner.metric("xuncha_postings_in_total"), 10_000.0);
+    assert_eq!(scanner.metric("xuncha_ready"), 1.0);
+}
+
+#[test]
+fn a_killed_scanner_resumes_from_its_last_commit_without_losing_a_lead() {
+    let _g = serial();
+    let rt = rt();
+    let broker = Broker::start();
+    let t = Topics::new("kill");
+    rt.block_on(broker.create_topics(&[&t.postings, &t.leads, &t.dlq], 6));
+    let postings = postings(10_000);
+    let expected = expected_leads(&matcher(), &postings);
+    rt.block_on(broker.produce(&broker.producer(), &t.postings, &messages(&postings)));
+
+    let logs = tempfile::tempdir().unwrap();
+    let mut first = Scanner::start(&broker, &t, logs.path(), "first");
+    // Kill it once part of the stream is through.
+    let partial = broker.read_until(&t.leads, Duration::from_secs(120), |got| got.len() >= expected.len() / 4);
+    assert!(!partial.is_empty(), "{}", tail(&first.log));
+    first.kill9();
+    let _second = Scanner::start(&broker, &t, logs.path(), "second");
+    let got = await_leads(&broker, &t, &expected, Duration::from_secs(180));
+    assert_same(&got, &expected, &tail(&logs.path().join("second.log")));
+}
+
+#[test]
+fn malformed_messages_go_to_the_dead_letter_topic_and_the_stream_goes_on() {
+    let _g = serial();
+    let rt = rt();
+    let broker = Broker::start();
+    let t = Topics::new("dlq");
+    rt.block_on(broker.create_topics(&[&t.postings, &t.leads, &t.dlq], 1));
+    let good = postings(40);
+    let mut msgs = messages(&good[..20]);
+    msgs.push(("bad-json".into(), b"{\"id\": \"x\", \"text\": ".to_vec()));
+    msgs.push(("bad-utf8".into(), vec![b'{', 0xff, 0xfe, b'}']));
+    let mut big = serde_json::to_vec(&serde_json::json!({"id": "big", "text": "押金".repeat(900_000)})).unwrap();
+    // 5 MB. (Tansu 0.6 stops serving a partition at a message of about 5.2 MB; Apache Kafka
+    // refuses anything over 1 MB at produce unless configured otherwise.)
+    big.truncate(5_000_000);
+    msgs.push(("big".into(), big));
+    msgs.push(("no-text".into(), br#"{"id": "no-text", "salary": ""}"#.to_vec()));
+    msgs.extend(messages(&good[20..]));
+    rt.block_on(broker.produce(&broker.producer(), &t.postings, &msgs));
+    let expected = expected_leads(&matcher(), &good);
+
+    let logs = tempfile::tempdir().unwrap();
+    let scanner = Scanner::start(&broker, &t, logs.path(), "s");
+    let dead = broker.read_until(&t.dlq, Duration::from_secs(90), |got| got.len() >= 4);
+    let mut reasons: Vec<(String, String, i64)> = dead
+        .iter()
+        .map(|(k, v)| {
+            let d: serde_json::Value = serde_json::from_slice(v).unwrap();
+            assert_eq!(d["schema"], "xuncha.dlq/1");
+            assert_eq!(d["source"]["topic"], t.postings.as_str());
+            assert_eq!(k, &format!("{}/0/{}", t.postings, d["source"]["offset"]));
+            (d["reason"].as_str().unwrap().to_string(), d["detail"].as_str().unwrap().to_string(), d["source"]["offset"].as_i64().unwrap())
+        })
+        .collect();
+    reasons.sort_by_key(|r| r.2);
+    let kinds: Vec<&str> = reasons.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(kinds, ["bad_json", "invalid_utf8", "too_large", "no_text"], "{reasons:?}\n{}", tail(&scanner.log));
+    assert_eq!(reasons.iter().map(|r| r.2).collect::<Vec<_>>(), [20, 21, 22, 23]);
+    let big = dead.iter().find(|(_, v)| String::from_utf8_lossy(v).contains("too_large")).unwrap();
+    let big: serde_json::Value = serde_json::from_slice(&big.1).unwrap();
+    assert_eq!(big["original_bytes"], 5_000_000);
+    assert_eq!(big["truncated"], true);
+    let utf8: serde_json::Value = serde_json::from_slice(&dead.iter().find(|(_, v)| String::from_utf8_lossy(v).contains("invalid_utf8")).unwrap().1).unwrap();
+    assert_eq!(utf8["original_base64"], "e//+fQ==");
+    // The good postings after the bad ones were scanned too.
+    let got = await_leads(&broker, &t, &expected, Duration::from_secs(60));
+    assert_same(&got, &expected, &tail(&scanner.log));
+    assert_eq!(scanner.metric("xuncha_dead_letters_total"), 4.0);
+}
+
+#[test]
+fn two_scanners_in_one_group_split_the_partitions() {
+    let _g = serial();
+    let rt = rt();
+    let broker = Broker::start();
+    let t = Topics::new("group");
+    rt.block_on(broker.create_topics(&[&t.postings, &t.leads, &t.dlq], 6));
+    let logs = tempfile::tempdir().unwrap();
+    let a = Scanner::start(&broker, &t, logs.path(), "a");
+    let b = Scanner::start(&broker, &t, logs.path(), "b");
+    // Let both join before the stream starts, so the split is visible in what each scans.
+    std::thread::sleep(Duration::from_secs(8));
+    let postings = postings(6_000);
+    let expected = expected_leads(&matcher(), &postings);
+    rt.block_on(broker.produce(&broker.producer(), &t.postings, &messages(&postings)));
+    let got = await_leads(&broker, &t, &expected, Duration::from_secs(180));
+    assert_same(&got, &expected, &format!("{}\n{}", tail(&a.log), tail(&b.log)));
+    let (na, nb) = (a.metric("xuncha_postings_in_total"), b.metric("xuncha_postings_in_total"));
+    assert!(na > 0.0 && nb > 0.0, "both members scanned: {na} and {nb}");
+    assert!(na + nb >= 6_000.0, "{na} + {nb}");
+}
+
+#[test]
+fn the_scanner_rides_out_a_broker_outage() {
+    let _g = serial();
+    let rt = rt();
+    let mut broker = Broker::start();
+    let t = Topics::new("outage");
+    rt.block_on(broker.create_topics(&[&t.postings, &t.leads, &t.dlq], 6));
+    let postings = postings(3_000);
+    let expected = expected_leads(&matcher(), &postings);
+    let msgs = messages(&postings);
+    let producer = broker.producer();
+    rt.block_on(broker.produce(&producer, &t.postings, &msgs[..1000]));
+
+    let logs = tempfile::tempdir().unwrap();
+    let scanner = Scanner::start(&broker, &t, logs.path(), "s");
+    let some = broker.read_until(&t.leads, Duration::from_secs(60), |got| !got.is_empty());
+    assert!(!some.is_empty(), "{}", tail(&scanner.log));
+
+    broker.stop();
+    // Postings produced during the outage wait in the producer's queue.
+    let during = rt.spawn({
+        let producer = producer.clone();
+        let topic = t.postings.clone();
+        let items = msgs[1000..2000].to_vec();
+        let addr = broker.addr();
+        async move {
+            let futs = items.iter().map(|(k, v)| {
+                producer.send(
+                    rdkafka::producer::FutureRecord::to(&topic).key(k).payload(v),
+                    rdkafka::util::Timeout::After(Duration::from_secs(120)),
+                )
+            });
+            for r in futures::future::join_all(futs).await {
+                r.map_err(|(e, _)| format!("{addr}: {e}")).unwrap();
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_secs(10));
+    broker.restart();
+    rt.block_on(during).unwrap();
+    rt.block_on(broker.produce(&producer, &t.postings, &msgs[2000..]));
+
+    let got = await_leads(&broker, &t, &expected, Duration::from_secs(180));
+    assert_same(&got, &expected, &format!("{}\n{}", tail(&scanner.log), broker.log()));
+}
