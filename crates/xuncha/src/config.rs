@@ -148,7 +148,18 @@ impl Config {
             None => {}
         }
         // XUNCHA_RULES is also the `--rules` flag of the other commands.
-        fig = fig.merge(Env::prefixed("XUNCHA_").map(|k| env_key(k.as_str()).into()));
+        // Other tools' XUNCHA_* variables (XUNCHA_CORPUS, XUNCHA_CACHE) are not settings.
+        let ours = |k: &str| {
+            let k = k.to_ascii_lowercase();
+            ["mode", "rules", "db", "http", "inbox", "kafka", "scan", "log"]
+                .iter()
+                .any(|s| k == *s || k.starts_with(&format!("{s}_")))
+        };
+        fig = fig.merge(
+            Env::prefixed("XUNCHA_")
+                .filter(move |k| ours(k.as_str()))
+                .map(|k| env_key(k.as_str()).into()),
+        );
         fig.extract().with_context(|| match file {
             Some(f) => format!(
                 "reading settings from {} and XUNCHA_* variables",

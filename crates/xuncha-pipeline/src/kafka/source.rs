@@ -82,11 +82,16 @@ impl KafkaSource {
 
 impl Source for KafkaSource {
     async fn next_batch(&mut self, max: usize) -> anyhow::Result<Option<Vec<Record>>> {
-        let first = self
-            .consumer
-            .recv()
-            .await
-            .with_context(|| format!("consuming {}", self.topic))?;
+        let first = match self.consumer.recv().await {
+            Ok(m) => m,
+            Err(e) => {
+                // Broker outages surface here (AllBrokersDown, transport failures) while
+                // librdkafka reconnects by itself: wait and try again rather than stop.
+                tracing::warn!(error = %e, topic = %self.topic, "consumer error; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                return Ok(Some(Vec::new()));
+            }
+        };
         let mut batch = vec![Self::record(&first)];
         drop(first);
         let deadline = tokio::time::Instant::now() + LINGER;

@@ -247,7 +247,9 @@ pub fn matcher() -> Matcher {
 /// `n` postings: real ones from the shared corpus, with every tenth replaced by a posting
 /// from the labelled development set (most of which violate something).
 pub fn postings(n: usize) -> Vec<Posting> {
-    let corpus = repo().join("../shared/corpus");
+    let corpus = std::env::var_os("XUNCHA_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/corpus"));
     let mut real: Vec<Posting> = Vec::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&corpus)
         .unwrap_or_else(|e| panic!("the shared corpus at {}: {e}", corpus.display()))
