@@ -308,7 +308,8 @@ fn is_financial(c: char) -> bool {
 /// Words after a numeral that show it is a quantity (so `三十五岁` converts, `一线城市` does not).
 const UNITS: &[&str] = &[
     "周岁", "岁", "元", "块", "米", "厘米", "公分", "公斤", "斤", "kg", "cm", "个月", "天", "小时",
-    "年", "万", "千", "百", "人", "名", "倍", "%", "k", "w",
+    "年", "万", "千", "百", "人", "名", "倍", "%", "k", "w", "以下", "以上", "以内", "之内",
+    "之间", "左右", "出头", "多", "余",
 ];
 
 fn starts_with_unit(items: &[Item]) -> bool {
@@ -637,7 +638,7 @@ fn numerals(input: &[Item], out: &mut Vec<Item>) {
                 && input[i - 2].c.is_ascii_digit()
                 && starts_with_unit(rest))
             || (run.len() >= 2
-                && matches!(run[run.len() - 1].c, '万' | '千')
+                && matches!(run[run.len() - 1].c, '万' | '千' | '百')
                 && (cn_digit(run[0].c).is_some() || run[0].c == '十'))
             || (run.len() >= 3
                 && run.iter().any(|x| cn_unit(x.c).is_some())
@@ -723,6 +724,10 @@ mod tests {
         assert_eq!(norm("一线城市"), "一线城市");
         assert_eq!(norm("统一管理"), "统一管理");
         assert_eq!(norm("千万不要"), "千万不要");
+        assert_eq!(norm("年龄四十以下"), "年龄40以下");
+        assert_eq!(norm("每人两百"), "每人200");
+        assert_eq!(norm("百分百"), "百分百");
+        assert_eq!(norm("三十出头"), "30出头");
         assert_eq!(norm("8k"), "8千");
         assert_eq!(norm("1.5w"), "1.5万");
     }
