@@ -81,6 +81,9 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Records that could not be scanned (bad JSON, no text, too large), as JSONL, with
+    /// their reason and origin.
+    DeadLetters,
     /// Set a lead's status.
     Mark {
         /// Lead id.
@@ -168,6 +171,16 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             }
             p.finish()?;
             eprintln!("{} lead(s) exported", rows.len());
+        }
+        Command::DeadLetters => {
+            let mut w = io::BufWriter::new(out.lock());
+            let dead = q.dead_letters()?;
+            for d in &dead {
+                serde_json::to_writer(&mut w, d)?;
+                writeln!(w)?;
+            }
+            w.flush()?;
+            eprintln!("{} dead letter(s)", dead.len());
         }
         Command::Mark { lead_id, status } => {
             if !q.set_status(&lead_id, status)? {
