@@ -151,9 +151,11 @@ impl Config {
         // Other tools' XUNCHA_* variables (XUNCHA_CORPUS, XUNCHA_CACHE) are not settings.
         let ours = |k: &str| {
             let k = k.to_ascii_lowercase();
-            ["mode", "rules", "db", "http", "inbox", "kafka", "scan", "log"]
-                .iter()
-                .any(|s| k == *s || k.starts_with(&format!("{s}_")))
+            [
+                "mode", "rules", "db", "http", "inbox", "kafka", "scan", "log",
+            ]
+            .iter()
+            .any(|s| k == *s || k.starts_with(&format!("{s}_")))
         };
         fig = fig.merge(
             Env::prefixed("XUNCHA_")

@@ -18,13 +18,26 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// Waits until the leads topic holds every expected id; returns what it read.
-fn await_leads(broker: &Broker, t: &Topics, expected: &BTreeSet<String>, within: Duration) -> BTreeSet<String> {
+fn await_leads(
+    broker: &Broker,
+    t: &Topics,
+    expected: &BTreeSet<String>,
+    within: Duration,
+) -> BTreeSet<String> {
     let records = broker.read_until(&t.leads, within, |got| {
-        got.len() >= expected.len() && lead_ids(got).keys().filter(|k| expected.contains(*k)).count() == expected.len()
+        got.len() >= expected.len()
+            && lead_ids(got)
+                .keys()
+                .filter(|k| expected.contains(*k))
+                .count()
+                == expected.len()
     });
     lead_ids(&records).into_keys().collect()
 }
@@ -55,7 +68,11 @@ fn ten_thousand_postings_yield_every_lead_once() {
     rt.block_on(broker.create_topics(&[&t.postings, &t.leads, &t.dlq], 6));
     let postings = postings(10_000);
     let expected = expected_leads(&matcher(), &postings);
-    assert!(expected.len() > 500, "the mix should raise many leads: {}", expected.len());
+    assert!(
+        expected.len() > 500,
+        "the mix should raise many leads: {}",
+        expected.len()
+    );
     rt.block_on(broker.produce(&broker.producer(), &t.postings, &messages(&postings)));
 
     let logs = tempfile::tempdir().unwrap();
@@ -66,7 +83,10 @@ fn ten_thousand_postings_yield_every_lead_once() {
     let counts = lead_ids(&records);
     let got: BTreeSet<String> = counts.keys().cloned().collect();
     assert_same(&got, &expected, &tail(&scanner.log));
-    assert!(counts.values().all(|&n| n == 1), "a single clean run writes each lead once");
+    assert!(
+        counts.values().all(|&n| n == 1),
+        "a single clean run writes each lead once"
+    );
     assert_eq!(scanner.metric("xuncha_postings_in_total"), 10_000.0);
     assert_eq!(scanner.metric("xuncha_ready"), 1.0);
 }
@@ -85,7 +105,9 @@ fn a_killed_scanner_resumes_from_its_last_commit_without_losing_a_lead() {
     let logs = tempfile::tempdir().unwrap();
     let mut first = Scanner::start(&broker, &t, logs.path(), "first");
     // Kill it once part of the stream is through.
-    let partial = broker.read_until(&t.leads, Duration::from_secs(120), |got| got.len() >= expected.len() / 4);
+    let partial = broker.read_until(&t.leads, Duration::from_secs(120), |got| {
+        got.len() >= expected.len() / 4
+    });
     assert!(!partial.is_empty(), "{}", tail(&first.log));
     first.kill9();
     let _second = Scanner::start(&broker, &t, logs.path(), "second");
@@ -104,12 +126,17 @@ fn malformed_messages_go_to_the_dead_letter_topic_and_the_stream_goes_on() {
     let mut msgs = messages(&good[..20]);
     msgs.push(("bad-json".into(), b"{\"id\": \"x\", \"text\": ".to_vec()));
     msgs.push(("bad-utf8".into(), vec![b'{', 0xff, 0xfe, b'}']));
-    let mut big = serde_json::to_vec(&serde_json::json!({"id": "big", "text": "押金".repeat(900_000)})).unwrap();
+    let mut big =
+        serde_json::to_vec(&serde_json::json!({"id": "big", "text": "押金".repeat(900_000)}))
+            .unwrap();
     // 5 MB. (Tansu 0.6 stops serving a partition at a message of about 5.2 MB; Apache Kafka
     // refuses anything over 1 MB at produce unless configured otherwise.)
     big.truncate(5_000_000);
     msgs.push(("big".into(), big));
-    msgs.push(("no-text".into(), br#"{"id": "no-text", "salary": ""}"#.to_vec()));
+    msgs.push((
+        "no-text".into(),
+        br#"{"id": "no-text", "salary": ""}"#.to_vec(),
+    ));
     msgs.extend(messages(&good[20..]));
     rt.block_on(broker.produce(&broker.producer(), &t.postings, &msgs));
     let expected = expected_leads(&matcher(), &good);
@@ -124,18 +151,40 @@ fn malformed_messages_go_to_the_dead_letter_topic_and_the_stream_goes_on() {
             assert_eq!(d["schema"], "xuncha.dlq/1");
             assert_eq!(d["source"]["topic"], t.postings.as_str());
             assert_eq!(k, &format!("{}/0/{}", t.postings, d["source"]["offset"]));
-            (d["reason"].as_str().unwrap().to_string(), d["detail"].as_str().unwrap().to_string(), d["source"]["offset"].as_i64().unwrap())
+            (
+                d["reason"].as_str().unwrap().to_string(),
+                d["detail"].as_str().unwrap().to_string(),
+                d["source"]["offset"].as_i64().unwrap(),
+            )
         })
         .collect();
     reasons.sort_by_key(|r| r.2);
     let kinds: Vec<&str> = reasons.iter().map(|r| r.0.as_str()).collect();
-    assert_eq!(kinds, ["bad_json", "invalid_utf8", "too_large", "no_text"], "{reasons:?}\n{}", tail(&scanner.log));
-    assert_eq!(reasons.iter().map(|r| r.2).collect::<Vec<_>>(), [20, 21, 22, 23]);
-    let big = dead.iter().find(|(_, v)| String::from_utf8_lossy(v).contains("too_large")).unwrap();
+    assert_eq!(
+        kinds,
+        ["bad_json", "invalid_utf8", "too_large", "no_text"],
+        "{reasons:?}\n{}",
+        tail(&scanner.log)
+    );
+    assert_eq!(
+        reasons.iter().map(|r| r.2).collect::<Vec<_>>(),
+        [20, 21, 22, 23]
+    );
+    let big = dead
+        .iter()
+        .find(|(_, v)| String::from_utf8_lossy(v).contains("too_large"))
+        .unwrap();
     let big: serde_json::Value = serde_json::from_slice(&big.1).unwrap();
     assert_eq!(big["original_bytes"], 5_000_000);
     assert_eq!(big["truncated"], true);
-    let utf8: serde_json::Value = serde_json::from_slice(&dead.iter().find(|(_, v)| String::from_utf8_lossy(v).contains("invalid_utf8")).unwrap().1).unwrap();
+    let utf8: serde_json::Value = serde_json::from_slice(
+        &dead
+            .iter()
+            .find(|(_, v)| String::from_utf8_lossy(v).contains("invalid_utf8"))
+            .unwrap()
+            .1,
+    )
+    .unwrap();
     assert_eq!(utf8["original_base64"], "e//+fQ==");
     // The good postings after the bad ones were scanned too.
     let got = await_leads(&broker, &t, &expected, Duration::from_secs(60));
@@ -159,8 +208,15 @@ fn two_scanners_in_one_group_split_the_partitions() {
     let expected = expected_leads(&matcher(), &postings);
     rt.block_on(broker.produce(&broker.producer(), &t.postings, &messages(&postings)));
     let got = await_leads(&broker, &t, &expected, Duration::from_secs(180));
-    assert_same(&got, &expected, &format!("{}\n{}", tail(&a.log), tail(&b.log)));
-    let (na, nb) = (a.metric("xuncha_postings_in_total"), b.metric("xuncha_postings_in_total"));
+    assert_same(
+        &got,
+        &expected,
+        &format!("{}\n{}", tail(&a.log), tail(&b.log)),
+    );
+    let (na, nb) = (
+        a.metric("xuncha_postings_in_total"),
+        b.metric("xuncha_postings_in_total"),
+    );
     assert!(na > 0.0 && nb > 0.0, "both members scanned: {na} and {nb}");
     assert!(na + nb >= 6_000.0, "{na} + {nb}");
 }
@@ -193,7 +249,9 @@ fn the_scanner_rides_out_a_broker_outage() {
         async move {
             let futs = items.iter().map(|(k, v)| {
                 producer.send(
-                    rdkafka::producer::FutureRecord::to(&topic).key(k).payload(v),
+                    rdkafka::producer::FutureRecord::to(&topic)
+                        .key(k)
+                        .payload(v),
                     rdkafka::util::Timeout::After(Duration::from_secs(120)),
                 )
             });
@@ -208,5 +266,9 @@ fn the_scanner_rides_out_a_broker_outage() {
     rt.block_on(broker.produce(&producer, &t.postings, &msgs[2000..]));
 
     let got = await_leads(&broker, &t, &expected, Duration::from_secs(180));
-    assert_same(&got, &expected, &format!("{}\n{}", tail(&scanner.log), broker.log()));
+    assert_same(
+        &got,
+        &expected,
+        &format!("{}\n{}", tail(&scanner.log), broker.log()),
+    );
 }

@@ -24,7 +24,11 @@ pub fn repo() -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The broker binary: `TANSU_BIN`, or the cache `scripts/broker.sh install` fills.
@@ -32,9 +36,17 @@ pub fn tansu_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("TANSU_BIN") {
         return PathBuf::from(p);
     }
-    let out = Command::new("bash").arg(repo().join("scripts/broker.sh")).arg("path").output().unwrap();
+    let out = Command::new("bash")
+        .arg(repo().join("scripts/broker.sh"))
+        .arg("path")
+        .output()
+        .unwrap();
     let p = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    assert!(p.exists(), "no Tansu broker at {}: run `bash scripts/broker.sh install` (scripts/test.sh does)", p.display());
+    assert!(
+        p.exists(),
+        "no Tansu broker at {}: run `bash scripts/broker.sh install` (scripts/test.sh does)",
+        p.display()
+    );
     p
 }
 
@@ -48,7 +60,11 @@ pub struct Broker {
 
 impl Broker {
     pub fn start() -> Broker {
-        let mut b = Broker { port: free_port(), dir: tempfile::tempdir().unwrap(), child: None };
+        let mut b = Broker {
+            port: free_port(),
+            dir: tempfile::tempdir().unwrap(),
+            child: None,
+        };
         b.restart();
         b
     }
@@ -60,9 +76,21 @@ impl Broker {
     pub fn restart(&mut self) {
         assert!(self.child.is_none());
         let url = format!("tcp://127.0.0.1:{}", self.port);
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("broker.log")).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("broker.log"))
+            .unwrap();
         let child = Command::new(tansu_bin())
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "sqlite://tansu.db"])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "sqlite://tansu.db",
+            ])
             .current_dir(self.dir.path())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -71,7 +99,11 @@ impl Broker {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "broker did not start: {}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "broker did not start: {}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -95,9 +127,15 @@ impl Broker {
 
     pub async fn create_topics(&self, names: &[&str], partitions: i32) {
         let admin: AdminClient<DefaultClientContext> = self.config().create().unwrap();
-        let topics: Vec<NewTopic<'_>> =
-            names.iter().map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(1))).collect();
-        for r in admin.create_topics(&topics, &AdminOptions::new()).await.unwrap() {
+        let topics: Vec<NewTopic<'_>> = names
+            .iter()
+            .map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(1)))
+            .collect();
+        for r in admin
+            .create_topics(&topics, &AdminOptions::new())
+            .await
+            .unwrap()
+        {
             r.unwrap();
         }
     }
@@ -113,9 +151,17 @@ impl Broker {
     }
 
     /// Produces `(key, value)` pairs and waits for every acknowledgement.
-    pub async fn produce(&self, producer: &FutureProducer, topic: &str, items: &[(String, Vec<u8>)]) {
+    pub async fn produce(
+        &self,
+        producer: &FutureProducer,
+        topic: &str,
+        items: &[(String, Vec<u8>)],
+    ) {
         let futs = items.iter().map(|(k, v)| {
-            producer.send(FutureRecord::to(topic).key(k).payload(v), Timeout::After(Duration::from_secs(120)))
+            producer.send(
+                FutureRecord::to(topic).key(k).payload(v),
+                Timeout::After(Duration::from_secs(120)),
+            )
         });
         for r in futures::future::join_all(futs).await {
             r.map_err(|(e, _)| e).unwrap();
@@ -142,7 +188,10 @@ impl Broker {
         let deadline = Instant::now() + within;
         while Instant::now() < deadline && !done(&out) {
             if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-                let key = m.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
+                let key = m
+                    .key()
+                    .map(|k| String::from_utf8_lossy(k).into_owned())
+                    .unwrap_or_default();
                 out.push((key, m.payload().unwrap_or_default().to_vec()));
             }
         }
@@ -186,9 +235,19 @@ impl Scanner {
     pub fn start(broker: &Broker, t: &Topics, log_dir: &Path, name: &str) -> Scanner {
         let http = free_port();
         let log = log_dir.join(format!("{name}.log"));
-        let f = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_xuncha"))
-            .args(["run", "--config", "config/kafka.toml", "--log-format", "json"])
+            .args([
+                "run",
+                "--config",
+                "config/kafka.toml",
+                "--log-format",
+                "json",
+            ])
             .current_dir(repo())
             .env("XUNCHA_KAFKA_BROKERS", broker.addr())
             .env("XUNCHA_KAFKA_GROUP", &t.group)
@@ -214,13 +273,18 @@ impl Scanner {
 
     /// SIGTERM, and wait for a clean exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         self.child.wait().unwrap()
     }
 
     /// A counter or gauge from `/metrics`, summed over its labels.
     pub fn metric(&self, name: &str) -> f64 {
-        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.http)) else { return 0.0 };
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.http)) else {
+            return 0.0;
+        };
         use std::io::{Read, Write};
         let _ = write!(s, "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
         let mut body = String::new();
@@ -285,12 +349,19 @@ pub fn postings(n: usize) -> Vec<Posting> {
 
 /// The lead ids the matcher gives `postings`.
 pub fn expected_leads(m: &Matcher, postings: &[Posting]) -> BTreeSet<String> {
-    postings.iter().flat_map(|p| m.leads(p, "t")).map(|l| l.lead_id).collect()
+    postings
+        .iter()
+        .flat_map(|p| m.leads(p, "t"))
+        .map(|l| l.lead_id)
+        .collect()
 }
 
 /// Postings as Kafka messages keyed by posting id.
 pub fn messages(postings: &[Posting]) -> Vec<(String, Vec<u8>)> {
-    postings.iter().map(|p| (p.id.clone(), serde_json::to_vec(p).unwrap())).collect()
+    postings
+        .iter()
+        .map(|p| (p.id.clone(), serde_json::to_vec(p).unwrap()))
+        .collect()
 }
 
 /// Lead ids in messages read from the leads topic; checks each key is its lead id.
@@ -298,7 +369,11 @@ pub fn lead_ids(records: &[(String, Vec<u8>)]) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for (k, v) in records {
         let lead: serde_json::Value = serde_json::from_slice(v).unwrap();
-        assert_eq!(lead["lead_id"].as_str().unwrap(), k, "a lead's key is its lead_id");
+        assert_eq!(
+            lead["lead_id"].as_str().unwrap(),
+            k,
+            "a lead's key is its lead_id"
+        );
         *out.entry(k.clone()).or_insert(0) += 1;
     }
     out
