@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
-use xuncha_core::{sha256_hex, Posting, Publisher};
+use xuncha_core::{sha256_hex, Posting, Publisher, POSTING_SCHEMA};
 
 use crate::charset::decode_html;
 use crate::evidence::EvidenceStore;
@@ -814,6 +814,7 @@ fn build_posting(
             ..Publisher::default()
         });
     let mut extra = serde_json::Map::new();
+    extra.insert("schema".into(), Value::String(POSTING_SCHEMA.into()));
     extra.insert("evidence".into(), Value::String(format!("sha256:{sha}")));
     if resp.final_url.as_str() != entry.url {
         extra.insert(

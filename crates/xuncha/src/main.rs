@@ -34,6 +34,8 @@ enum Command {
     Eval(cmd::eval::Args),
     /// Continuous monitoring: scan postings as they arrive, until SIGINT or SIGTERM.
     Run(cmd::run::Args),
+    /// Crawl the site profiles and write new or changed postings as JSONL.
+    Crawl(cmd::crawl::Args),
     /// The embedded case queue: list, show, export and mark leads.
     Leads {
         #[command(flatten)]
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Rules { command } => cmd::rules::run(command),
         Command::Eval(args) => cmd::eval::run(args),
         Command::Run(args) => cmd::run::run(args),
+        Command::Crawl(args) => cmd::crawl::run(args),
         Command::Leads { db, command } => cmd::leads::run(db, command),
     };
     match result {

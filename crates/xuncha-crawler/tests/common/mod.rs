@@ -127,6 +127,7 @@ pub fn router(fx: Arc<Fixture>) -> Router {
         .route("/redirect/chain/{n}", get(chain))
         .route("/misc/{file}", get(misc))
         .route("/__stats", get(stats))
+        .route("/__reset", get(reset))
         .layer(middleware::from_fn_with_state(fx.clone(), count))
         .with_state(fx)
 }
@@ -137,7 +138,7 @@ async fn count(State(fx): State<Arc<Fixture>>, req: Request, next: Next) -> Resp
         .path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
-    if key != "/__stats" {
+    if !key.starts_with("/__") {
         *fx.hits.lock().unwrap().entry(key).or_default() += 1;
         fx.requests.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
@@ -158,6 +159,14 @@ async fn stats(State(fx): State<Arc<Fixture>>) -> String {
         "{{\"requests\":{},\"first_to_last_secs\":{window:.6}}}\n",
         fx.requests.load(Ordering::Relaxed)
     )
+}
+
+/// Forgets the requests counted so far (between benchmark runs).
+async fn reset(State(fx): State<Arc<Fixture>>) -> &'static str {
+    fx.hits.lock().unwrap().clear();
+    fx.requests.store(0, Ordering::Relaxed);
+    *fx.window.lock().unwrap() = None;
+    "ok\n"
 }
 
 async fn robots() -> &'static str {

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod crawl;
 pub mod eval;
 pub mod leads;
 pub mod rules;
