@@ -342,6 +342,27 @@ async fn oversized_body_and_gzip_bomb_are_cut_at_the_limit() {
 }
 
 #[tokio::test]
+async fn brotli_bodies_are_decoded_and_a_brotli_bomb_is_cut() {
+    let (_fx, addr) = site(JOBS).await;
+    let dir = TempDir::new().unwrap();
+    let crawler = Crawler::new(config(&dir), vec![special(addr, "br", "/br/list.html")]).unwrap();
+    let (postings, stats) = crawl(&crawler).await;
+    let errs = errors(&stats);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].contains("/br/bomb.html")
+            && errs[0].ends_with("body larger than 262144 bytes; cut off there"),
+        "{errs:?}"
+    );
+    assert_eq!(ids(&postings), vec!["br-1001"]);
+    assert_eq!(postings[0].title.as_deref(), Some("普工（长白班）"));
+    // The evidence is the decoded page, so its hash does not depend on the compression.
+    let sha = postings[0].content_sha256.as_deref().unwrap();
+    let page = std::fs::read(crawler.evidence().body_path(sha)).unwrap();
+    assert_eq!(page, common::detail_page(FIRST_ID, 0).into_bytes());
+}
+
+#[tokio::test]
 async fn redirect_loops_and_long_chains_stop() {
     let (_fx, addr) = site(JOBS).await;
     let dir = TempDir::new().unwrap();

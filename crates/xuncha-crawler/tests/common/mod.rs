@@ -123,6 +123,7 @@ pub fn router(fx: Arc<Fixture>) -> Router {
         .route("/flaky/{file}", get(flaky))
         .route("/hang/{file}", get(hang))
         .route("/big/{file}", get(big))
+        .route("/br/{file}", get(brotli))
         .route("/redirect/{file}", get(redirect))
         .route("/redirect/chain/{n}", get(chain))
         .route("/misc/{file}", get(misc))
@@ -598,6 +599,27 @@ async fn big(Path(file): Path<String>) -> Response {
             BOMB.get_or_init(|| gzip_bomb(8 << 20)).clone(),
         )
             .into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// A posting page and 8 MiB of zeros, both brotli-compressed (made with Python's
+/// `brotli.compress`; the zeros take 14 bytes).
+async fn brotli(Path(file): Path<String>) -> Response {
+    let br = |bytes: &'static [u8]| {
+        (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CONTENT_ENCODING, "br"),
+            ],
+            bytes,
+        )
+            .into_response()
+    };
+    match file.as_str() {
+        "list.html" => special_list(&["job.html", "bomb.html"]),
+        "job.html" => br(include_bytes!("../fixtures/jobboard/detail-1001.html.br")),
+        "bomb.html" => br(include_bytes!("../fixtures/zeros-8MiB.br")),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
