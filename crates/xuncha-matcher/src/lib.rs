@@ -15,6 +15,7 @@
 //! behind an `Arc` and swap the whole thing to reload rules.
 #![deny(missing_docs)]
 
+pub mod anchors;
 pub mod clause;
 pub mod location;
 pub mod normalize;
@@ -94,6 +95,8 @@ pub struct Matcher {
     /// For each literal, the units it gates.
     gates: Vec<Vec<u32>>,
     units: Vec<Unit>,
+    /// For each unit, its patterns as one set, to reject a window in one pass.
+    pattern_sets: Vec<regex::RegexSet>,
     jieba: Option<Jieba>,
     duty: Option<Regex>,
     locator: Locator,
@@ -162,6 +165,7 @@ impl Matcher {
             let rule = &rules.rules[unit.rule];
             let phrase = phrase_of(&rules, *unit);
             need_jieba |= phrase.word_boundary;
+            let mut written = Vec::new();
             for anchor in &phrase.anchors {
                 let norm = normalizer.normalize_owned(anchor).as_str().to_string();
                 if norm.is_empty() {
@@ -171,6 +175,9 @@ impl Matcher {
                         anchor: anchor.clone(),
                     });
                 }
+                written.push(norm);
+            }
+            for norm in anchors::choose(written, &phrase.patterns) {
                 let li = *index.entry(norm.clone()).or_insert_with(|| {
                     literals.push(norm);
                     gates.push(Vec::new());
@@ -182,6 +189,14 @@ impl Matcher {
             }
         }
         let prefilter = Prefilter::new(kind, &literals).map_err(BuildError::Prefilter)?;
+        let pattern_sets = units
+            .iter()
+            .map(|u| {
+                let pats = phrase_of(&rules, *u).patterns.iter().map(|r| r.as_str());
+                regex::RegexSet::new(pats)
+                    .expect("patterns that compiled one by one compile as a set")
+            })
+            .collect();
         let duty = (!rules.lexicon.duty_markers.is_empty()).then(|| {
             let alts: Vec<String> = rules
                 .lexicon
@@ -200,6 +215,7 @@ impl Matcher {
             literals,
             gates,
             units,
+            pattern_sets,
             duty,
         })
     }
@@ -283,7 +299,8 @@ impl Matcher {
             let phrase = phrase_of(&self.rules, unit);
             let f = &fields[c.field as usize];
             let (cs, ce) = f.clauses[c.clause as usize];
-            let spans = verify::phrase(self, phrase, f.norm.as_str(), cs, ce, &hits_buf);
+            let any = &self.pattern_sets[c.unit as usize];
+            let spans = verify::phrase(self, phrase, any, f.norm.as_str(), cs, ce, &hits_buf);
             if spans.is_empty() || !self.posting_requires(phrase, &fields) {
                 continue;
             }

@@ -13,44 +13,59 @@ const WINDOW: usize = 150;
 pub(crate) fn phrase(
     m: &Matcher,
     p: &Phrase,
+    any: &regex::RegexSet,
     text: &str,
     cs: usize,
     ce: usize,
     hits: &[(usize, usize)],
 ) -> Vec<(usize, usize)> {
     let clause = &text[cs..ce];
+    let lo = hits.iter().map(|h| h.0).min().unwrap_or(cs);
+    let hi = hits.iter().map(|h| h.1).max().unwrap_or(ce);
+    let ws = floor_boundary(text, lo.saturating_sub(WINDOW).max(cs));
+    let we = ceil_boundary(text, (hi + WINDOW).min(ce));
+    let win = &text[ws..we];
+    // Most candidates match no pattern: one pass of the set settles them.
+    if !any.is_match(win) {
+        return Vec::new();
+    }
     if p.exceptions.iter().any(|re| re.is_match(clause)) {
         return Vec::new();
     }
     if !p.requires_clause.is_empty() && !p.requires_clause.iter().any(|re| re.is_match(clause)) {
         return Vec::new();
     }
-    let lo = hits.iter().map(|h| h.0).min().unwrap_or(cs);
-    let hi = hits.iter().map(|h| h.1).max().unwrap_or(ce);
-    let ws = floor_boundary(text, lo.saturating_sub(WINDOW).max(cs));
-    let we = ceil_boundary(text, (hi + WINDOW).min(ce));
-    let win = &text[ws..we];
     let mut out: Vec<(usize, usize)> = Vec::new();
     let mut bounds: Option<Vec<usize>> = None;
+    let mut found: Vec<(usize, usize, Option<f64>)> = Vec::new();
     for re in &p.patterns {
-        for caps in re.captures_iter(win) {
-            let whole = caps.get(0).expect("group 0");
-            let (s, e) = (ws + whole.start(), ws + whole.end());
+        // Captures cost more than a plain search: take them only to read a bounded number.
+        found.clear();
+        match p
+            .number
+            .as_ref()
+            .filter(|n| re.capture_names().any(|c| c == Some(n.group.as_str())))
+        {
+            Some(n) => found.extend(re.captures_iter(win).map(|caps| {
+                let whole = caps.get(0).expect("group 0");
+                let v = caps
+                    .name(&n.group)
+                    .and_then(|g| g.as_str().parse::<f64>().ok());
+                (whole.start(), whole.end(), Some(v.unwrap_or(f64::NAN)))
+            })),
+            None => found.extend(re.find_iter(win).map(|m| (m.start(), m.end(), None))),
+        }
+        for &(ms, me, number) in &found {
+            let (s, e) = (ws + ms, ws + me);
             if s == e || !hits.iter().any(|&(hs, he)| hs < e && he > s) {
                 continue;
             }
             if out.iter().any(|&(os, oe)| os < e && oe > s) {
                 continue;
             }
-            // Bounds apply to the patterns that capture the number; the others match as written.
-            if let Some(n) = &p.number {
-                if re.capture_names().any(|c| c == Some(n.group.as_str())) {
-                    let v = caps
-                        .name(&n.group)
-                        .and_then(|g| g.as_str().parse::<f64>().ok());
-                    if !v.is_some_and(|v| n.contains(v)) {
-                        continue;
-                    }
+            if let (Some(v), Some(n)) = (number, &p.number) {
+                if !n.contains(v) {
+                    continue;
                 }
             }
             if negated(p, text, cs, ce, s, e) {

@@ -1,0 +1,157 @@
+//! Choosing a rule's prefilter literals.
+//!
+//! The prefilter's speed and the amount of verification both depend on how rare the anchors
+//! are. An author writing `男` or `经验` as the anchor of `(限|只招)男` or `无需经验` makes
+//! every posting that says 经验 pay for a regex run. The patterns themselves usually say
+//! which literals a match must contain; when those are longer (rarer) than the anchors as
+//! written, they gate the rule instead. The written anchors stay the fallback for patterns
+//! whose literals cannot be listed (`[\p{Han}]{1,4}费`).
+
+use regex::Regex;
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::ParserBuilder;
+
+/// Most literals one rule may contribute from its patterns.
+const MAX_LITERALS: usize = 256;
+
+/// The literals that gate a phrase: those its patterns require, if they are rarer than the
+/// anchors as written (all already normalised), else the written anchors.
+pub fn choose(written: Vec<String>, patterns: &[Regex]) -> Vec<String> {
+    match required(patterns) {
+        // On a tie the required literals still win: every one of them is needed by a match,
+        // while written anchors are often a list of single characters of varying use.
+        Some(extracted) if score(&extracted) >= score(&written) => extracted,
+        _ => written,
+    }
+}
+
+/// Words found in most job postings: as a literal they gate nearly every posting, so they
+/// count as no better than a single character.
+const EVERYWHERE: &[&str] = &[
+    "优先",
+    "以上",
+    "以下",
+    "公司",
+    "岗位",
+    "工作",
+    "经验",
+    "学历",
+    "要求",
+    "负责",
+    "能力",
+    "相关",
+    "学习",
+    "招聘",
+    "职位",
+    "员工",
+    "薪资",
+    "专业",
+    "年龄",
+    "及以上",
+    "任职",
+    "熟悉",
+];
+
+/// How rare the set's worst literal is, by length (characters, one less for a word that is
+/// everywhere), then whether it holds no such word at all.
+fn score(set: &[String]) -> (usize, bool) {
+    let everywhere = |s: &String| EVERYWHERE.contains(&s.as_str());
+    let shortest = set
+        .iter()
+        .map(|s| s.chars().count() - usize::from(everywhere(s)))
+        .min()
+        .unwrap_or(0);
+    (shortest, !set.iter().any(everywhere))
+}
+
+/// A finite set of literals, one of which every match of every pattern contains; `None`
+/// when some pattern has no such set.
+fn required(patterns: &[Regex]) -> Option<Vec<String>> {
+    let mut all: Vec<String> = Vec::new();
+    for p in patterns {
+        let best = [ExtractKind::Prefix, ExtractKind::Suffix]
+            .into_iter()
+            .filter_map(|k| literals(p.as_str(), k))
+            .max_by_key(|set| score(set))?;
+        for l in best {
+            if !all.contains(&l) {
+                all.push(l);
+            }
+        }
+        if all.len() > MAX_LITERALS {
+            return None;
+        }
+    }
+    (!all.is_empty()).then_some(all)
+}
+
+fn literals(pattern: &str, kind: ExtractKind) -> Option<Vec<String>> {
+    let hir = ParserBuilder::new().build().parse(pattern).ok()?;
+    let mut ex = Extractor::new();
+    ex.kind(kind).limit_total(MAX_LITERALS);
+    let seq = ex.extract(&hir);
+    let lits = seq.literals()?;
+    let mut out = Vec::with_capacity(lits.len());
+    for l in lits {
+        // A literal cut short by the extractor's limits may end inside a character.
+        let bytes = l.as_bytes();
+        let s = match std::str::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).ok()?,
+        };
+        if s.is_empty() {
+            return None;
+        }
+        out.push(s.to_string());
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn re(p: &[&str]) -> Vec<Regex> {
+        p.iter().map(|s| Regex::new(s).unwrap()).collect()
+    }
+
+    fn w(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn longer_required_literals_replace_common_anchors() {
+        let mut got = choose(w(&["经验"]), &re(&["无需(经验|学历)", "零经验"]));
+        got.sort();
+        assert_eq!(got, w(&["无需学历", "无需经验", "零经验"]));
+    }
+
+    #[test]
+    fn written_anchors_stay_when_patterns_have_no_finite_literals() {
+        assert_eq!(choose(w(&["费"]), &re(&[r"[\p{Han}]{1,4}费"])), w(&["费"]));
+        // One pattern without literals is enough: its matches need the written anchors.
+        assert_eq!(
+            choose(w(&["押金"]), &re(&["交押金", r"\d{3}"])),
+            w(&["押金"])
+        );
+    }
+
+    #[test]
+    fn words_found_everywhere_count_as_short() {
+        let mut chosen = choose(w(&["男", "女"]), &re(&["(男|女)[^,]{0,3}优先"]));
+        chosen.sort();
+        assert_eq!(chosen, w(&["女", "男"]));
+        let mut exact = choose(w(&["男", "女"]), &re(&["(男|女)(生)?优先"]));
+        exact.sort();
+        assert_eq!(exact, w(&["女优先", "女生优先", "男优先", "男生优先"]));
+    }
+
+    #[test]
+    fn written_anchors_stay_when_they_are_longer() {
+        assert_eq!(choose(w(&["押金"]), &re(&["押|保证金"])), w(&["押金"]));
+        assert_eq!(
+            choose(w(&["押金", "保证金"]), &re(&["押金|保证金"])).len(),
+            2
+        );
+    }
+}
