@@ -18,7 +18,7 @@ use xuncha_core::{sha256_hex, Posting, Publisher, POSTING_SCHEMA};
 
 use crate::charset::decode_html;
 use crate::evidence::EvidenceStore;
-use crate::extract::{base_url, links, posting_fields, Fields};
+use crate::extract::{base_url, links, parse, posting_fields, Fields};
 use crate::fetch::{FetchErrorKind, FetchRequest, Fetched, Fetcher, Response};
 use crate::frontier::{Frontier, FrontierEntry, FrontierError, LocalFrontier, PageKind};
 use crate::metrics::CrawlMetrics;
@@ -571,7 +571,13 @@ impl Inner {
     fn list_entries(&self, site: &Site, url: &Url, resp: &Response) -> Vec<FrontierEntry> {
         let p = &site.profile;
         let (html, _, _) = decode_html(&resp.body, resp.header("content-type"), tld(url));
-        let doc = scraper::Html::parse_document(&html);
+        let doc = match parse(&html) {
+            Ok(doc) => doc,
+            Err(why) => {
+                self.record_error(&p.name, url.as_str(), format!("{url}: {why}"));
+                return Vec::new();
+            }
+        };
         let base = base_url(&doc, &resp.final_url);
         let mut found: Vec<FrontierEntry> = Vec::new();
         let next = site
@@ -622,8 +628,14 @@ impl Inner {
         let url = Url::parse(&entry.url).expect("parsed before");
         let fields = {
             let (html, _, _) = decode_html(&resp.body, resp.header("content-type"), tld(&url));
-            let doc = scraper::Html::parse_document(&html);
-            posting_fields(&doc, &site.selectors)
+            parse(&html).map(|doc| posting_fields(&doc, &site.selectors))
+        };
+        let fields = match fields {
+            Ok(f) => f,
+            Err(why) => {
+                self.page_error(site, entry, format!("{}: {why}", entry.url));
+                return Ok(());
+            }
         };
         if fields.is_empty() {
             self.page_error(

@@ -4,7 +4,7 @@
 //! page must never live across an `.await`. The crawler parses, extracts owned values and
 //! drops the tree before it awaits again.
 
-use ego_tree::NodeRef;
+use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
 
@@ -67,35 +67,111 @@ pub fn normalize_whitespace(s: &str) -> String {
 /// The visible text of an element, block boundaries read as spaces, whitespace normalised.
 pub(crate) fn element_text(el: ElementRef<'_>) -> String {
     let mut raw = String::new();
-    walk(*el, &mut raw);
+    // Iterative, not recursive: a hostile page can nest far deeper than a stack allows.
+    let mut hidden = 0usize;
+    for edge in el.traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Text(t) if hidden == 0 => raw.push_str(t),
+                Node::Element(e) if HIDDEN.contains(&e.name()) => hidden += 1,
+                Node::Element(e) if hidden == 0 && BLOCKS.contains(&e.name()) => raw.push(' '),
+                _ => {}
+            },
+            Edge::Close(node) => match node.value() {
+                Node::Element(e) if HIDDEN.contains(&e.name()) => hidden -= 1,
+                Node::Element(e) if hidden == 0 && BLOCKS.contains(&e.name()) => raw.push(' '),
+                _ => {}
+            },
+        }
+    }
     normalize_whitespace(&raw)
 }
 
-fn walk(node: NodeRef<'_, Node>, out: &mut String) {
-    match node.value() {
-        Node::Text(t) => out.push_str(t),
-        Node::Element(e) => {
-            let name = e.name();
-            if HIDDEN.contains(&name) {
-                return;
+/// Deepest element nesting a page may have. Browsers' parsers stop nesting at 512 too
+/// (Blink), so real pages stay below it.
+const MAX_DEPTH: usize = 512;
+
+/// Most unclosed tags the pre-scan tolerates before parsing. The HTML parser's scope
+/// checks walk the stack of open elements, so parsing n nested tags costs n²: a hostile
+/// 5 MiB page of `<div>`s would stall a worker for hours. The scan cannot see implied
+/// end tags (`<p>`, `<li>`, `<td>` left open), so its bound is well above [`MAX_DEPTH`].
+const MAX_OPEN_ESTIMATE: usize = 4096;
+
+/// Void elements never hold children; the others here are closed by the parser when a
+/// sibling opens (`<p>a<p>b`, `<td>1<td>2`), so a run of them never nests.
+const NOT_NESTING: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "td", "th", "tr", "tbody", "thead", "tfoot", "option",
+    "optgroup", "rb", "rt", "rp", "colgroup",
+];
+
+/// Parses a page, refusing one nested too deeply to be a real page.
+pub(crate) fn parse(html: &str) -> Result<Html, String> {
+    if open_tags_estimate(html) > MAX_OPEN_ESTIMATE {
+        return Err(format!(
+            "more than {MAX_OPEN_ESTIMATE} tags left open; page not processed"
+        ));
+    }
+    let doc = Html::parse_document(html);
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for edge in doc.tree.root().traverse() {
+        match edge {
+            Edge::Open(_) => {
+                depth += 1;
+                deepest = deepest.max(depth);
             }
-            let block = BLOCKS.contains(&name);
-            if block {
-                out.push(' ');
-            }
-            for child in node.children() {
-                walk(child, out);
-            }
-            if block {
-                out.push(' ');
-            }
-        }
-        _ => {
-            for child in node.children() {
-                walk(child, out);
-            }
+            Edge::Close(_) => depth -= 1,
         }
     }
+    if deepest > MAX_DEPTH {
+        return Err(format!(
+            "elements nested more than {MAX_DEPTH} deep; page not processed"
+        ));
+    }
+    Ok(doc)
+}
+
+/// The most start tags open at once, by a linear scan that skips comments and elements
+/// that cannot build a deep chain by themselves; an over-estimate where other end tags
+/// are implied.
+fn open_tags_estimate(html: &str) -> usize {
+    let b = html.as_bytes();
+    let (mut open, mut most, mut i) = (0usize, 0usize, 0usize);
+    while let Some(at) = b[i..].iter().position(|&c| c == b'<') {
+        i += at + 1;
+        if b[i..].starts_with(b"!--") {
+            i += b[i..]
+                .windows(3)
+                .position(|w| w == b"-->")
+                .map_or(b.len() - i, |p| p + 3);
+            continue;
+        }
+        let closing = b.get(i) == Some(&b'/');
+        let name_start = i + usize::from(closing);
+        let name_len = b[name_start..]
+            .iter()
+            .position(|c| !c.is_ascii_alphanumeric())
+            .unwrap_or(b.len() - name_start);
+        if name_len == 0 || !b[name_start].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = &html[name_start..name_start + name_len];
+        let end = b[i..]
+            .iter()
+            .position(|&c| c == b'>')
+            .map_or(b.len(), |p| i + p);
+        let self_closing = end > 0 && b.get(end - 1) == Some(&b'/');
+        if closing {
+            if !NOT_NESTING.iter().any(|v| v.eq_ignore_ascii_case(name)) {
+                open = open.saturating_sub(1);
+            }
+        } else if !self_closing && !NOT_NESTING.iter().any(|v| v.eq_ignore_ascii_case(name)) {
+            open += 1;
+            most = most.max(open);
+        }
+        i = end.min(b.len());
+    }
+    most
 }
 
 /// The base URL links resolve against: `<base href>` if the page has one.
@@ -212,6 +288,32 @@ mod tests {
         let sel = Selector::parse("#d").unwrap();
         let el = doc.select(&sel).next().unwrap();
         assert_eq!(element_text(el), "岗位职责： 1. 负责 接待 包吃住");
+    }
+
+    #[test]
+    fn hostile_nesting_is_refused_before_parsing() {
+        let deep = format!(
+            "{}招聘{}",
+            "<div>".repeat(1_000_000),
+            "</div>".repeat(1_000_000)
+        );
+        // Refused by the scan: parsing it would take hours.
+        assert!(parse(&deep).unwrap_err().contains("tags left open"));
+        // Under the scan's bound but deeper than any browser builds: parsed, then refused.
+        let deep = format!("{}招聘{}", "<span>".repeat(1000), "</span>".repeat(1000));
+        assert!(parse(&deep).unwrap_err().contains("nested more than 512"));
+        let fine = format!(
+            "<!-- <div><div> --><ul>{}</ul><p>a<br>b<img src=x><p>c",
+            "<li><a href=#>x</a><td>1<p>2".repeat(6000)
+        );
+        assert!(parse(&fine).is_ok());
+    }
+
+    #[test]
+    fn text_walk_is_iterative() {
+        let deep = format!("{}招聘{}", "<div>".repeat(500), "</div>".repeat(500));
+        let doc = parse(&deep).unwrap();
+        assert_eq!(page_text(&doc), "招聘");
     }
 
     #[test]

@@ -6,11 +6,11 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use scraper::{Html, Selector};
+use scraper::Selector;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::extract::{base_url, page_text};
+use crate::extract::{base_url, page_text, parse};
 
 /// The `schema` value of an operator record.
 pub const OPERATOR_SCHEMA: &str = "xuncha.operator/1";
@@ -102,7 +102,13 @@ static ICP: LazyLock<Regex> =
 
 /// Adds what one page shows to `record`.
 pub(crate) fn scan_page(record: &mut OperatorRecord, html: &str, page_url: &Url) {
-    let doc = Html::parse_document(html);
+    let doc = match parse(html) {
+        Ok(doc) => doc,
+        Err(why) => {
+            record.errors.push(format!("{page_url}: {why}"));
+            return;
+        }
+    };
     let text = page_text(&doc);
     scan_text(record, &text);
 
