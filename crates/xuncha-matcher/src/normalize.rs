@@ -585,8 +585,19 @@ fn drop_noise(input: &[Item], out: &mut Vec<Item>) {
             }
             let prev = out.last().map(|x| x.c);
             let next = input.get(j).map(|x| x.c);
+            let tab = input[i..j].iter().any(|x| x.c == '\t');
+            // `助理 | 女 | 本科`: a bar set off by spaces separates fields, like a line break;
+            // a bare one between two characters (`押|金`) is an evasion.
+            let bar = !ws
+                && input[i..j].iter().any(|x| matches!(x.c, '|' | '｜'))
+                && (spaces > 0 || i.checked_sub(1).is_some_and(|k| input[k].c.is_whitespace()));
+            if bar {
+                out.push(Item { c: '\n', ..it });
+                i = j;
+                continue;
+            }
             if ws {
-                if spaces >= 3 {
+                if spaces >= 3 || tab {
                     // A wide gap separates items like a line break does.
                     out.push(Item { c: '\n', ..it });
                 } else if prev.is_some_and(|p| p.is_ascii_alphanumeric())
@@ -710,6 +721,9 @@ mod tests {
         assert_eq!(norm("1.5万"), "1.5万");
         assert_eq!(norm("22-28岁"), "22-28岁");
         assert_eq!(norm("hello world"), "hello world");
+        assert_eq!(norm("助理 | 女 | 本科"), "助理\n女\n本科");
+        assert_eq!(norm("押|金"), "押金");
+        assert_eq!(norm("性别\t男"), "性别\n男");
     }
 
     #[test]
