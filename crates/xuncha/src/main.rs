@@ -43,6 +43,8 @@ enum Command {
         #[command(subcommand)]
         command: cmd::leads::Command,
     },
+    /// The licensed-agency registry (名录): import published lists, look agencies up.
+    Registry(cmd::registry::Args),
 }
 
 /// Where the rule packs are, shared by every command that matches.
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Crawl(args) => cmd::crawl::run(args),
         Command::Leads { db, command } => cmd::leads::run(db, command),
+        Command::Registry(args) => cmd::registry::run(args),
     };
     match result {
         Ok(code) => code,

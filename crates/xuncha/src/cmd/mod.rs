@@ -3,6 +3,7 @@
 pub mod crawl;
 pub mod eval;
 pub mod leads;
+pub mod registry;
 pub mod rules;
 pub mod run;
 pub mod scan;
