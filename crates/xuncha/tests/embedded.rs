@@ -120,7 +120,7 @@ fn inbox_files_become_leads_once_and_a_rerun_adds_no_duplicate() {
 fn bad_lines_are_kept_as_dead_letters_and_the_run_watches_until_stopped() {
     let dir = checkout();
     let d = dir.path();
-    let mut child = xuncha(d, &["run"])
+    let child = xuncha(d, &["run"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
