@@ -81,6 +81,34 @@ pub enum LogFormat {
     Json,
 }
 
+/// Crawling the site profiles as part of `run`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Crawl {
+    /// Crawl while monitoring (off by default: the shipped profiles are examples).
+    pub enabled: bool,
+    /// Site profiles, one TOML file per site.
+    pub sites_dir: PathBuf,
+    /// Crawl state (SQLite).
+    pub state: PathBuf,
+    /// Evidence store.
+    pub evidence: PathBuf,
+    /// Requests in flight at once, over all sites.
+    pub concurrency: usize,
+}
+
+impl Default for Crawl {
+    fn default() -> Self {
+        Crawl {
+            enabled: false,
+            sites_dir: "config/sites".into(),
+            state: "data/crawl.db".into(),
+            evidence: "data/evidence".into(),
+            concurrency: 16,
+        }
+    }
+}
+
 /// Everything `run` needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -99,6 +127,8 @@ pub struct Config {
     pub kafka: KafkaConfig,
     /// Scan loop.
     pub scan: Scan,
+    /// Crawling.
+    pub crawl: Crawl,
     /// Logs.
     pub log: Log,
 }
@@ -113,6 +143,7 @@ impl Default for Config {
             inbox: InboxConfig::default(),
             kafka: KafkaConfig::default(),
             scan: Scan::default(),
+            crawl: Crawl::default(),
             log: Log::default(),
         }
     }
@@ -152,7 +183,7 @@ impl Config {
         let ours = |k: &str| {
             let k = k.to_ascii_lowercase();
             [
-                "mode", "rules", "db", "http", "inbox", "kafka", "scan", "log",
+                "mode", "rules", "db", "http", "inbox", "kafka", "scan", "crawl", "log",
             ]
             .iter()
             .any(|s| k == *s || k.starts_with(&format!("{s}_")))

@@ -178,3 +178,119 @@ fn bad_lines_are_kept_as_dead_letters_and_the_run_watches_until_stopped() {
         (Some("no_text"), Some(3))
     );
 }
+
+const LIST: &str = r#"<html><body><ul class="jobs">
+<li><a class="job" href="/job/1">仓库管理员</a></li>
+<li><a class="job" href="/job/2">Java开发</a></li>
+</ul></body></html>"#;
+
+fn detail(id: &str) -> String {
+    let (title, text) = match id {
+        "1" => ("仓库管理员", "仓库管理员，限男性，入职需交押金500元。"),
+        _ => (
+            "Java开发",
+            "Java开发工程师，男女不限，五险一金，不收取任何费用。",
+        ),
+    };
+    format!(
+        r#"<html><body><div class="job"><h1>{title}</h1><p class="co">示例物流有限公司</p>
+<span class="pay">6-8千/月</span><span class="addr">广州</span><div class="text">{text}</div></div></body></html>"#
+    )
+}
+
+#[test]
+fn run_crawls_the_configured_sites_into_the_case_queue() {
+    use axum::extract::Path as UrlPath;
+    use axum::response::Html;
+    use axum::routing::get;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = axum::Router::new()
+        .route("/robots.txt", get(|| async { "User-agent: *\nAllow: /\n" }))
+        .route("/jobs", get(|| async { Html(LIST) }))
+        .route(
+            "/job/{id}",
+            get(|UrlPath(id): UrlPath<String>| async move { Html(detail(&id)) }),
+        );
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let dir = checkout();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("config/sites")).unwrap();
+    std::fs::write(
+        d.join("config/sites/local.toml"),
+        format!(
+            r#"name = "local"
+start_urls = ["http://127.0.0.1:{port}/jobs"]
+allow_hosts = ["127.0.0.1"]
+link_selector = "ul.jobs a.job"
+rate_per_sec = 50
+allow_private_addresses = true
+homepage = "http://127.0.0.1:{port}/jobs"
+
+[fields]
+title = "div.job h1"
+company = "div.job .co"
+salary = "div.job .pay"
+location = "div.job .addr"
+description = "div.job .text"
+"#
+        ),
+    )
+    .unwrap();
+    let child = xuncha(d, &["run"])
+        .env("XUNCHA_CRAWL__ENABLED", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut leads = Vec::new();
+    while leads.len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(300));
+        if d.join("data/xuncha.db").exists() {
+            leads = lead_lines(d);
+        }
+    }
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let cats: Vec<&str> = leads
+        .iter()
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .collect();
+    assert_eq!(leads.len(), 2, "{leads:?}\n{log}");
+    assert!(
+        cats.contains(&"discrimination.gender") && cats.contains(&"fee.deposit"),
+        "{cats:?}"
+    );
+    let id = leads[0].split_whitespace().next().unwrap();
+    let shown = ok(xuncha(d, &["leads", "show", id]).output().unwrap());
+    assert!(
+        shown.contains(&format!("http://127.0.0.1:{port}/job/1")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("captured"),
+        "crawled postings carry their capture time: {shown}"
+    );
+    assert!(
+        std::fs::read_dir(d.join("data/evidence"))
+            .unwrap()
+            .next()
+            .is_some(),
+        "the page is kept as evidence"
+    );
+}

@@ -12,5 +12,5 @@ mod source;
 
 pub use admin::ensure_topics;
 pub use config::{KafkaConfig, Topics};
-pub use sink::{KafkaDeadLetterSink, KafkaLeadSink};
+pub use sink::{KafkaDeadLetterSink, KafkaLeadSink, KafkaPostingSink};
 pub use source::KafkaSource;

@@ -110,3 +110,45 @@ impl DeadLetterSink for KafkaDeadLetterSink {
         "kafka-dlq"
     }
 }
+
+/// Postings to a topic, keyed by posting id: how a crawler hands its postings to the
+/// scanners in the distributed mode.
+pub struct KafkaPostingSink {
+    producer: FutureProducer,
+    topic: String,
+}
+
+impl KafkaPostingSink {
+    /// A producer for the postings topic.
+    pub fn new(config: &KafkaConfig) -> anyhow::Result<KafkaPostingSink> {
+        Ok(KafkaPostingSink {
+            producer: producer(config)?,
+            topic: config.topics.postings.clone(),
+        })
+    }
+
+    /// Sends every posting received on `rx` until it closes, each batch acknowledged before
+    /// the next is taken.
+    pub async fn forward(
+        &self,
+        mut rx: tokio::sync::mpsc::Receiver<xuncha_core::Posting>,
+    ) -> anyhow::Result<u64> {
+        let mut sent = 0u64;
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < 1024 {
+                match rx.try_recv() {
+                    Ok(p) => batch.push(p),
+                    Err(_) => break,
+                }
+            }
+            let items = batch
+                .iter()
+                .map(|p| Ok((p.id.clone(), serde_json::to_vec(p)?)))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            send_all(&self.producer, &self.topic, items).await?;
+            sent += batch.len() as u64;
+        }
+        Ok(sent)
+    }
+}
