@@ -17,6 +17,7 @@
 //! removed, never district names, which are too often part of a 字号.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 /// Organisational forms, longest first, removed from the end of a name. Posters and
 /// lists write 有限公司 for 有限责任公司 and drop 股份; the 字号 is what identifies.
@@ -103,11 +104,14 @@ pub(crate) struct NameKeys {
 }
 
 /// Province and city names that may be removed from names for the region-free key.
+/// The provinces are always in; `cities` are those of the regions given.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RegionTokens {
-    // Longest first, so 西安市 is tried before 西安.
-    tokens: Vec<String>,
+    cities: Vec<String>,
 }
+
+static PROVINCE_TOKENS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| PROVINCES.iter().flat_map(|(f, s)| [*f, *s]).collect());
 
 impl RegionTokens {
     /// The provinces plus the city-level names in the given region cells.
@@ -116,28 +120,29 @@ impl RegionTokens {
         for r in regions {
             set.extend(region_tokens(r));
         }
-        RegionTokens::from_set(set)
-    }
-
-    fn from_set(mut set: BTreeSet<String>) -> RegionTokens {
-        for (full, short) in PROVINCES {
-            set.insert(full.to_string());
-            set.insert(short.to_string());
+        RegionTokens {
+            cities: set.into_iter().collect(),
         }
-        let mut tokens: Vec<String> = set.into_iter().collect();
-        tokens.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
-        RegionTokens { tokens }
     }
 
-    fn strip_prefix<'s>(&self, s: &'s str) -> Option<&'s str> {
-        self.tokens
+    fn tokens(&self) -> impl Iterator<Item = &str> {
+        self.cities
             .iter()
-            .find_map(|t| s.strip_prefix(t.as_str()))
+            .map(String::as_str)
+            .chain(PROVINCE_TOKENS.iter().copied())
+    }
+
+    /// `s` without its longest leading region name, if at least two characters remain.
+    fn strip_prefix<'s>(&self, s: &'s str) -> Option<&'s str> {
+        self.tokens()
+            .filter(|t| s.starts_with(t))
+            .max_by_key(|t| t.len())
+            .map(|t| &s[t.len()..])
             .filter(|rest| rest.chars().count() >= 2)
     }
 
     fn is_region(&self, s: &str) -> bool {
-        self.tokens.iter().any(|t| t == s)
+        self.tokens().any(|t| t == s)
     }
 }
 
@@ -214,14 +219,29 @@ fn strip_form(s: &str) -> &str {
 
 /// Both keys of a name. `tokens` are the region names that may be removed.
 pub(crate) fn keys(name: &str, tokens: &RegionTokens) -> NameKeys {
-    let folded: String = name.chars().filter_map(fold).collect();
+    let folded = folded(name);
+    let (norm, branch) = norm_of_folded(&folded);
+    let bare = bare_of_folded(&folded, tokens, &norm);
+    NameKeys { norm, bare, branch }
+}
+
+/// The name with its characters folded, brackets kept as `(` and `)`.
+pub(crate) fn folded(name: &str) -> String {
+    name.chars().filter_map(fold).collect()
+}
+
+/// The normalised key of a folded name, and whether a branch suffix was cut.
+pub(crate) fn norm_of_folded(folded: &str) -> (String, bool) {
     let plain: String = folded.chars().filter(|c| !matches!(c, '(' | ')')).collect();
     let (parent, branch) = strip_branch(&plain);
-    let norm = strip_form(parent).to_string();
+    (strip_form(parent).to_string(), branch)
+}
 
-    // Region-free: bracketed regions out, then leading region names.
+/// The region-free key of a folded name whose normalised key is `norm`.
+pub(crate) fn bare_of_folded(folded: &str, tokens: &RegionTokens, norm: &str) -> String {
+    // Bracketed regions out, then leading region names.
     let mut unbracketed = String::with_capacity(folded.len());
-    let mut rest = folded.as_str();
+    let mut rest = folded;
     while let Some(open) = rest.find('(') {
         unbracketed.push_str(&rest[..open]);
         let after = &rest[open + 1..];
@@ -239,7 +259,7 @@ pub(crate) fn keys(name: &str, tokens: &RegionTokens) -> NameKeys {
         }
     }
     unbracketed.push_str(rest);
-    let unbracketed: String = unbracketed.chars().filter(|c| *c != ')').collect();
+    unbracketed.retain(|c| c != ')');
     let mut s = unbracketed.as_str();
     for _ in 0..3 {
         match tokens.strip_prefix(s) {
@@ -249,12 +269,11 @@ pub(crate) fn keys(name: &str, tokens: &RegionTokens) -> NameKeys {
     }
     let (parent, _) = strip_branch(s);
     let bare = strip_form(parent);
-    let bare = if bare.chars().count() < 2 || FORMS.contains(&bare) {
-        norm.clone()
+    if bare.chars().count() < 2 || FORMS.contains(&bare) {
+        norm.to_string()
     } else {
         bare.to_string()
-    };
-    NameKeys { norm, bare, branch }
+    }
 }
 
 fn is_region_like(inside: &str, tokens: &RegionTokens) -> bool {

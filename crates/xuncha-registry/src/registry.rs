@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::entry::{licence_key, Entry};
-use crate::name::{keys, RegionTokens};
+use crate::name::{bare_of_folded, folded, keys, norm_of_folded, RegionTokens};
 use crate::text::find_licence_numbers;
 
 /// How a query found an entry, from the most to the least certain name match.
@@ -160,9 +160,10 @@ impl Registry {
             entries: Vec::new(),
         };
         reg.bare.next = vec![NONE; n];
+        let mut keys_of = EntryKeys::default();
         for (id, e) in entries.iter().enumerate() {
             let id = id as u32;
-            let k = entry_keys(e);
+            let k = keys_of.of(e);
             reg.norm.insert(&k.norm, id);
             if k.bare != k.norm {
                 reg.bare.insert(&k.bare, id);
@@ -193,15 +194,20 @@ impl Registry {
     }
 
     fn collect(&self, ids: impl Iterator<Item = u32>, by: MatchedBy) -> Vec<Match<'_>> {
-        let mut seen = HashSet::new();
-        let mut out: Vec<Match<'_>> = ids
-            .filter(|id| seen.insert(*id))
-            .map(|id| Match {
-                entry: &self.entries[id as usize],
-                matched_by: by,
-            })
-            .collect();
-        sort_best_first(&mut out);
+        let mut out: Vec<Match<'_>> = Vec::new();
+        for id in ids {
+            let entry = &self.entries[id as usize];
+            // Keys have few entries: a scan beats a set.
+            if !out.iter().any(|m| std::ptr::eq(m.entry, entry)) {
+                out.push(Match {
+                    entry,
+                    matched_by: by,
+                });
+            }
+        }
+        if out.len() > 1 {
+            sort_best_first(&mut out);
+        }
         out
     }
 
@@ -218,14 +224,15 @@ impl Registry {
 
     /// Entries with this name, by the tiers described on [`Registry`].
     pub fn by_name(&self, name: &str) -> Vec<Match<'_>> {
-        let k = keys(name, &self.tokens);
+        let folded = folded(name);
+        let (norm, branch) = norm_of_folded(&folded);
         let exact = name.trim();
-        let mut out = self.collect(self.norm.get(&k.norm), MatchedBy::NormalisedName);
+        let mut out = self.collect(self.norm.get(&norm), MatchedBy::NormalisedName);
         if !out.is_empty() {
             for m in &mut out {
                 m.matched_by = if m.entry.name() == exact {
                     MatchedBy::ExactName
-                } else if k.branch {
+                } else if branch {
                     MatchedBy::Branch
                 } else {
                     MatchedBy::NormalisedName
@@ -234,7 +241,8 @@ impl Registry {
             out.sort_by_key(|m| m.matched_by != MatchedBy::ExactName);
             return out;
         }
-        let ids = self.norm.get(&k.bare).chain(self.bare.get(&k.bare));
+        let bare = bare_of_folded(&folded, &self.tokens, &norm);
+        let ids = self.norm.get(&bare).chain(self.bare.get(&bare));
         let out = self.collect(ids, MatchedBy::NameWithoutRegion);
         if one_organisation(&out) {
             out
@@ -277,6 +285,22 @@ impl fmt::Debug for Registry {
 
 pub(crate) fn entry_keys(e: &Entry) -> crate::name::NameKeys {
     keys(e.name(), &RegionTokens::from_regions([e.region()]))
+}
+
+/// [`entry_keys`] for many entries: region tokens are made once per region.
+#[derive(Default)]
+pub(crate) struct EntryKeys {
+    tokens: HashMap<String, RegionTokens>,
+}
+
+impl EntryKeys {
+    pub(crate) fn of(&mut self, e: &Entry) -> crate::name::NameKeys {
+        if !self.tokens.contains_key(e.region()) {
+            let t = RegionTokens::from_regions([e.region()]);
+            self.tokens.insert(e.region().to_string(), t);
+        }
+        keys(e.name(), &self.tokens[e.region()])
+    }
 }
 
 /// Orders candidates best first: open-ended licences, then later end dates.

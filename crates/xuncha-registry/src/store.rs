@@ -1,5 +1,6 @@
 //! The registry on disk: one SQLite file beside the case queue (`data/registry.db`).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use crate::entry::{licence_key, Entry, Origin};
 use crate::import::{read_file, ImportReport};
 use crate::name::{keys, RegionTokens};
-use crate::registry::{entry_keys, number_queries, one_organisation, sort_best_first};
+use crate::registry::{number_queries, one_organisation, sort_best_first, EntryKeys};
 use crate::registry::{Match, MatchedBy, NumberQuery};
 use crate::{Date, Registry, RegistryError};
 
@@ -141,8 +142,12 @@ impl RegistryStore {
                     "UPDATE OR REPLACE agencies SET name_norm = ?2, name_bare = ?3, licence_key = ?4 WHERE id = ?1",
                 )
                 .map_err(sql)?;
+            let mut tokens: HashMap<String, RegionTokens> = HashMap::new();
             for (id, name, no, region) in rows {
-                let k = keys(&name, &RegionTokens::from_regions([region.as_str()]));
+                let t = tokens
+                    .entry(region.clone())
+                    .or_insert_with(|| RegionTokens::from_regions([region.as_str()]));
+                let k = keys(&name, t);
                 write
                     .execute(params![id, k.norm, k.bare, licence_key(&no)])
                     .map_err(sql)?;
@@ -192,8 +197,9 @@ impl RegistryStore {
                          imported_at = excluded.imported_at",
                 )
                 .map_err(sql)?;
+            let mut keys_of = EntryKeys::default();
             for e in entries {
-                let k = entry_keys(e);
+                let k = keys_of.of(e);
                 n += stmt
                     .execute(params![
                         e.name(),
