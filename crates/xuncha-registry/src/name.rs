@@ -10,11 +10,17 @@
 //! The first is safe: it only removes differences of writing. The second is not quite:
 //! in a registered name (企业名称 = 行政区划 + 字号 + 行业 + 组织形式) the region is part
 //! of the name, and two companies differing only by region are different legal persons.
-//! So a registry accepts a region-free match only when every entry sharing that key is
-//! one organisation (see [`Registry`](crate::Registry)), and reports it as such
-//! ([`MatchedBy::NameWithoutRegion`](crate::MatchedBy)) so an analyst can see it was not
-//! an exact match. Only province names and city-level names (ending in 市, 自治州) are
-//! removed, never district names, which are too often part of a 字号.
+//! So a registry accepts a region-free match only when
+//!
+//! - what is left still has a 字号 (`人力资源` alone names no one);
+//! - the regions do not contradict each other: a name that lost 郑州 is not the one that
+//!   lost 西安 or is registered in 陕西省西安市 (a side without a region says nothing);
+//! - every entry sharing the key is one organisation (see [`Registry`](crate::Registry)),
+//!
+//! and reports it as such ([`MatchedBy::NameWithoutRegion`](crate::MatchedBy)) so an
+//! analyst can see it was not an exact match. Only province names and city-level names
+//! (ending in 市, 自治州) are removed, never district names, which are too often part of a
+//! 字号.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -101,6 +107,8 @@ pub(crate) struct NameKeys {
     pub bare: String,
     /// Whether a branch suffix was cut.
     pub branch: bool,
+    /// The region names removed for `bare`, in short form (西安市 → 西安).
+    pub regions: Vec<String>,
 }
 
 /// Province and city names that may be removed from names for the region-free key.
@@ -221,8 +229,13 @@ fn strip_form(s: &str) -> &str {
 pub(crate) fn keys(name: &str, tokens: &RegionTokens) -> NameKeys {
     let folded = folded(name);
     let (norm, branch) = norm_of_folded(&folded);
-    let bare = bare_of_folded(&folded, tokens, &norm);
-    NameKeys { norm, bare, branch }
+    let (bare, regions) = bare_of_folded(&folded, tokens, &norm);
+    NameKeys {
+        norm,
+        bare,
+        branch,
+        regions,
+    }
 }
 
 /// The name with its characters folded, brackets kept as `(` and `)`.
@@ -237,8 +250,14 @@ pub(crate) fn norm_of_folded(folded: &str) -> (String, bool) {
     (strip_form(parent).to_string(), branch)
 }
 
-/// The region-free key of a folded name whose normalised key is `norm`.
-pub(crate) fn bare_of_folded(folded: &str, tokens: &RegionTokens, norm: &str) -> String {
+/// The region-free key of a folded name whose normalised key is `norm`, and the region
+/// names removed (short forms).
+pub(crate) fn bare_of_folded(
+    folded: &str,
+    tokens: &RegionTokens,
+    norm: &str,
+) -> (String, Vec<String>) {
+    let mut regions = Vec::new();
     // Bracketed regions out, then leading region names.
     let mut unbracketed = String::with_capacity(folded.len());
     let mut rest = folded;
@@ -248,7 +267,9 @@ pub(crate) fn bare_of_folded(folded: &str, tokens: &RegionTokens, norm: &str) ->
         match after.find(')') {
             Some(close) => {
                 let inside = &after[..close];
-                if !is_region_like(inside, tokens) {
+                if is_region_like(inside, tokens) {
+                    regions.push(short_region(inside));
+                } else {
                     unbracketed.push_str(inside);
                 }
                 rest = &after[close + 1..];
@@ -263,17 +284,86 @@ pub(crate) fn bare_of_folded(folded: &str, tokens: &RegionTokens, norm: &str) ->
     let mut s = unbracketed.as_str();
     for _ in 0..3 {
         match tokens.strip_prefix(s) {
-            Some(r) => s = r,
+            Some(r) => {
+                regions.push(short_region(&s[..s.len() - r.len()]));
+                s = r;
+            }
             None => break,
         }
     }
     let (parent, _) = strip_branch(s);
     let bare = strip_form(parent);
     if bare.chars().count() < 2 || FORMS.contains(&bare) {
-        norm.to_string()
+        (norm.to_string(), Vec::new())
     } else {
-        bare.to_string()
+        (bare.to_string(), regions)
     }
+}
+
+/// The short form of a region name: 陕西省 → 陕西, 西安市 → 西安, 广西壮族自治区 → 广西,
+/// 延边朝鲜族自治州 → 延边.
+fn short_region(t: &str) -> String {
+    if let Some((_, short)) = PROVINCES.iter().find(|(full, _)| *full == t) {
+        return short.to_string();
+    }
+    if t.ends_with("自治州") {
+        return t.chars().take(2).collect();
+    }
+    let n = t.chars().count();
+    if n >= 3 && (t.ends_with('市') || t.ends_with('省')) {
+        return t.chars().take(n - 1).collect();
+    }
+    t.to_string()
+}
+
+/// Short forms of the province and city names in a region cell.
+pub(crate) fn region_short_forms(region: &str) -> Vec<String> {
+    let mut out: Vec<String> = region_tokens(region)
+        .iter()
+        .map(|t| short_region(t))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether a name that lost the regions `query` can be the one that lost `entry` (or is
+/// registered in them): a name of 西安 is not the one of 成都. Either side without a
+/// region says nothing against it.
+pub(crate) fn regions_compatible(query: &[String], entry: &[String]) -> bool {
+    query.is_empty() || entry.is_empty() || query.iter().any(|q| entry.contains(q))
+}
+
+/// Industry words that end names, longest first.
+const INDUSTRIES: [&str; 14] = [
+    "人力资源服务",
+    "人力资源",
+    "人才服务",
+    "职业介绍",
+    "劳务派遣",
+    "劳务服务",
+    "企业管理",
+    "管理咨询",
+    "信息咨询",
+    "劳务",
+    "人才",
+    "猎头",
+    "咨询",
+    "服务",
+];
+
+/// Whether a region-free key still has a 字号 (two characters or more besides industry
+/// words). `人力资源` or `人才服务` alone names no one, and must not match whichever single
+/// agency happens to be 某市人力资源有限公司.
+pub(crate) fn has_trade_name(bare: &str) -> bool {
+    let mut s = bare;
+    for _ in 0..2 {
+        match INDUSTRIES.iter().find_map(|w| s.strip_suffix(w)) {
+            Some(rest) => s = rest,
+            None => break,
+        }
+    }
+    s.chars().count() >= 2
 }
 
 fn is_region_like(inside: &str, tokens: &RegionTokens) -> bool {
@@ -349,5 +439,15 @@ mod tests {
         assert_eq!(keys("雁塔示例有限公司", &t).bare, "雁塔示例");
         // A region alone is not a name.
         assert_eq!(keys("西安市有限公司", &t).bare, "西安市");
+        assert_eq!(a.regions, ["西安"]);
+        assert_eq!(b.regions, ["西安"]);
+        assert_eq!(c.regions, ["陕西", "西安"]);
+        assert!(regions_compatible(&c.regions, &a.regions));
+        assert!(regions_compatible(&d.regions, &a.regions));
+        assert!(has_trade_name("示例人力资源"));
+        assert!(!has_trade_name("人力资源服务"));
+        assert!(!has_trade_name("人才劳务"));
+        let e = keys("厦门示例人力资源有限公司", &t);
+        assert!(!regions_compatible(&e.regions, &a.regions));
     }
 }

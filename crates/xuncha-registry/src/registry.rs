@@ -7,7 +7,10 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::entry::{licence_key, Entry};
-use crate::name::{bare_of_folded, folded, keys, norm_of_folded, RegionTokens};
+use crate::name::{
+    bare_of_folded, folded, has_trade_name, keys, norm_of_folded, region_short_forms,
+    regions_compatible, RegionTokens,
+};
 use crate::text::find_licence_numbers;
 
 /// How a query found an entry, from the most to the least certain name match.
@@ -114,9 +117,14 @@ impl KeyIndex {
 ///
 /// Lookups return every entry of the first tier that finds any, best first (a licence
 /// without end or with the latest end date first). Name tiers, in order: exact or
-/// normalised name (a branch matches its parent), then the region-free name, accepted
-/// only when all its entries are one organisation (same credit code or same normalised
-/// name) — a region-free key shared by two organisations matches nothing.
+/// normalised name (a branch matches its parent), then the name without a leading or
+/// bracketed province or city name (`西安市示例人力资源有限公司` = `示例人力资源（西安）有限公司`
+/// = `示例人力资源有限公司`). In a registered name the region is part of the name, so that
+/// last tier is accepted only when a 字号 is left (`人力资源` alone names no one), the
+/// regions do not contradict each other (a name that lost 郑州 is not one that lost 西安
+/// or is registered in 陕西省西安市), and all the entries found are one organisation (same
+/// credit code or same normalised name): a region-free key shared by two organisations
+/// matches nothing.
 ///
 /// ```
 /// use xuncha_registry::{Entry, MatchedBy, Registry};
@@ -241,9 +249,13 @@ impl Registry {
             out.sort_by_key(|m| m.matched_by != MatchedBy::ExactName);
             return out;
         }
-        let bare = bare_of_folded(&folded, &self.tokens, &norm);
+        let (bare, regions) = bare_of_folded(&folded, &self.tokens, &norm);
+        if !has_trade_name(&bare) {
+            return Vec::new();
+        }
         let ids = self.norm.get(&bare).chain(self.bare.get(&bare));
-        let out = self.collect(ids, MatchedBy::NameWithoutRegion);
+        let mut out = self.collect(ids, MatchedBy::NameWithoutRegion);
+        out.retain(|m| regions_compatible(&regions, &entry_regions(m.entry)));
         if one_organisation(&out) {
             out
         } else {
@@ -285,6 +297,13 @@ impl fmt::Debug for Registry {
 
 pub(crate) fn entry_keys(e: &Entry) -> crate::name::NameKeys {
     keys(e.name(), &RegionTokens::from_regions([e.region()]))
+}
+
+/// The regions an entry's name or region cell names, short forms.
+pub(crate) fn entry_regions(e: &Entry) -> Vec<String> {
+    let mut r = entry_keys(e).regions;
+    r.extend(region_short_forms(e.region()));
+    r
 }
 
 /// [`entry_keys`] for many entries: region tokens are made once per region.

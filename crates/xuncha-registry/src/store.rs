@@ -8,8 +8,11 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::entry::{licence_key, Entry, Origin};
 use crate::import::{read_file, ImportReport};
+use crate::name::{has_trade_name, regions_compatible};
 use crate::name::{keys, RegionTokens};
-use crate::registry::{number_queries, one_organisation, sort_best_first, EntryKeys};
+use crate::registry::{
+    entry_regions, number_queries, one_organisation, sort_best_first, EntryKeys,
+};
 use crate::registry::{Match, MatchedBy, NumberQuery};
 use crate::{Date, Registry, RegistryError};
 
@@ -316,7 +319,11 @@ impl RegistryStore {
             out.sort_by_key(|(_, by)| *by != MatchedBy::ExactName);
             return Ok(out);
         }
-        let found = self.select("name_norm = ?1 OR name_bare = ?1", &k.bare)?;
+        if !has_trade_name(&k.bare) {
+            return Ok(Vec::new());
+        }
+        let mut found = self.select("name_norm = ?1 OR name_bare = ?1", &k.bare)?;
+        found.retain(|e| regions_compatible(&k.regions, &entry_regions(e)));
         let ms: Vec<Match<'_>> = found
             .iter()
             .map(|entry| Match {

@@ -140,6 +140,29 @@ fn bracketed_regions_and_dropped_city_prefixes_still_match() {
 }
 
 #[test]
+fn a_name_of_another_city_or_an_industry_word_alone_is_not_cleared() {
+    let ck = checker();
+    for name in [
+        "成都示例括号0人力资源有限公司",
+        "示例括号0人力资源（郑州）有限公司",
+        "西安人力资源有限公司",
+        "人力资源有限公司",
+    ] {
+        let c = ck.check_posting(&posting(Some(name), None, "代招普工"));
+        assert_outcome(&c, Outcome::NotFound, name);
+    }
+    let reg = registry();
+    let e = reg
+        .entries()
+        .iter()
+        .find(|e| e.name().starts_with("西安"))
+        .unwrap();
+    let elsewhere = e.name().replacen("西安", "郑州", 1);
+    let c = ck.check_posting(&posting(Some(&elsewhere), None, "代招"));
+    assert_outcome(&c, Outcome::NotFound, &elsewhere);
+}
+
+#[test]
 fn a_listed_licence_number_clears_a_person_account_and_a_disclosed_fee() {
     let reg = registry();
     let ck = checker();
