@@ -121,6 +121,8 @@ pub struct LicenceCheck {
     /// What was looked up (numbers, then names), for the case file: a `not_found` is
     /// only as good as these.
     pub queried: Vec<String>,
+    /// The publisher's name as checked, if the posting gives one.
+    pub publisher: Option<String>,
 }
 
 impl LicenceCheck {
@@ -160,8 +162,8 @@ impl LicenceCheck {
     }
 
     /// The evidence of a violation as findings for a `license.missing` lead: the
-    /// statements, licence numbers, credit codes and agency signals, in that order. Empty
-    /// when it is not a violation.
+    /// statements, licence numbers, credit codes and agency signals, in that order, or
+    /// the publisher's name if there is nothing else. Empty when it is not a violation.
     pub fn findings(&self) -> Vec<Finding> {
         let Some(rule) = self.rule_id() else {
             return Vec::new();
@@ -187,6 +189,17 @@ impl LicenceCheck {
         }
         for a in &self.agency_signals {
             push(a.field, a.item.span, &a.item.matched, &a.context);
+        }
+        // A verdict from the registry alone (an account the platform marks as an agency,
+        // with an expired licence) still points at whom it is about.
+        let evidence = self.no_licence_statements.len()
+            + self.licences_shown.len()
+            + self.credit_codes_shown.len()
+            + self.agency_signals.len();
+        if evidence == 0 {
+            if let Some(name) = &self.publisher {
+                push("publisher.name", Span::new(0, name.len()), name, name);
+            }
         }
         out
     }
@@ -489,6 +502,7 @@ pub fn check(input: &CheckInput<'_>, registry: Option<&Registry>, as_of: Date) -
         entry: None,
         matched_by: None,
         queried: Vec::new(),
+        publisher: publisher.map(str::to_string),
     };
 
     let strong = result

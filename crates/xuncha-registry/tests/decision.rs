@@ -429,10 +429,18 @@ fn public_services_and_platform_kinds() {
         "推荐入职，各大企业岗位汇总",
     ));
     assert_outcome(&c, Outcome::PublicService, "public");
-    // An account the platform says is an agency is checked even without phrases.
-    let mut p = posting(Some("样例未登记人力资源有限公司"), None, "招聘保安");
+    // An account the platform says is an agency is checked even without phrases, and
+    // the lead points at the account.
+    let mut p = posting(Some("样例未登记保安服务有限公司"), None, "招聘保安");
     p.publisher.as_mut().unwrap().kind = PublisherKind::Agency;
-    assert_outcome(&ck.check_posting(&p), Outcome::NotFound, "agency kind");
+    let c = ck.check_posting(&p);
+    assert_outcome(&c, Outcome::NotFound, "agency kind");
+    let f = c.findings();
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        (f[0].field.as_str(), f[0].matched.as_str()),
+        ("publisher.name", "样例未登记保安服务有限公司")
+    );
 }
 
 #[test]
