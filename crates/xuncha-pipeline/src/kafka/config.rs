@@ -36,6 +36,10 @@ pub struct KafkaConfig {
     pub brokers: String,
     /// Consumer group of the scanners (`XUNCHA_KAFKA_GROUP`).
     pub group: String,
+    /// Static group membership (`group.instance.id`, KIP-345): give each scanner a stable
+    /// id (its pod or host name) so a scanner that crashed and restarts takes its own
+    /// partitions back at once instead of waiting on a member that never left.
+    pub instance_id: Option<String>,
     /// Topic names.
     pub topics: Topics,
     /// Partitions of topics this process creates when they are missing.
@@ -52,6 +56,7 @@ impl Default for KafkaConfig {
         KafkaConfig {
             brokers: "127.0.0.1:9092".into(),
             group: "xuncha-scanner".into(),
+            instance_id: None,
             topics: Topics::default(),
             partitions: 6,
             replication: 1,

@@ -45,8 +45,11 @@ pub struct KafkaSource {
 impl KafkaSource {
     /// Joins the group and subscribes to the postings topic.
     pub fn new(config: &KafkaConfig, metrics: Metrics) -> anyhow::Result<KafkaSource> {
-        let consumer: StreamConsumer<LagContext> = config
-            .client()
+        let mut client = config.client();
+        if let Some(id) = &config.instance_id {
+            client.set("group.instance.id", id);
+        }
+        let consumer: StreamConsumer<LagContext> = client
             .set("statistics.interval.ms", "5000")
             .set("group.id", &config.group)
             .set("enable.auto.commit", "false")

@@ -233,6 +233,17 @@ pub struct Scanner {
 
 impl Scanner {
     pub fn start(broker: &Broker, t: &Topics, log_dir: &Path, name: &str) -> Scanner {
+        Scanner::start_as(broker, t, log_dir, name, None)
+    }
+
+    /// A scanner with a static group membership id.
+    pub fn start_as(
+        broker: &Broker,
+        t: &Topics,
+        log_dir: &Path,
+        name: &str,
+        instance: Option<&str>,
+    ) -> Scanner {
         let http = free_port();
         let log = log_dir.join(format!("{name}.log"));
         let f = std::fs::OpenOptions::new()
@@ -257,6 +268,7 @@ impl Scanner {
             .env("XUNCHA_HTTP_ADDR", format!("127.0.0.1:{http}"))
             .env("XUNCHA_RULES", repo().join("rules"))
             .env("RUST_LOG", "info,librdkafka=warn,rdkafka=warn")
+            .envs(instance.map(|i| ("XUNCHA_KAFKA__INSTANCE_ID", i)))
             .stdin(Stdio::null())
             .stdout(f.try_clone().unwrap())
             .stderr(f)
