@@ -149,6 +149,30 @@ impl PostingRef {
     }
 }
 
+/// What the licence registry (名录) said about a lead's operator: the lookup result and
+/// its source, so a `license.missing` lead shows what it rests on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceLookup {
+    /// The verdict (`not_found`, `expired`, `says_no_licence`, `no_registry`, …).
+    pub outcome: String,
+    /// The registry consulted (file and size), or `None` when none was: then only the
+    /// posting's own words could tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    /// The operator as checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    /// What was looked up: numbers and codes shown, then names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queried: Vec<String>,
+    /// The registry entry the verdict rests on (name, licence, validity, scope, source
+    /// file), if one was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
+    /// One line for people.
+    pub summary: String,
+}
+
 /// A lead of unlawful or suspicious conduct: one per (posting, category), with its evidence
 /// and legal basis (DESIGN.md §3).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -178,6 +202,9 @@ pub struct Lead {
     pub rules_version: String,
     /// Version of the scanner that found it.
     pub scanner_version: String,
+    /// For `license.*` leads: what the licence registry said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence: Option<LicenceLookup>,
 }
 
 impl Lead {

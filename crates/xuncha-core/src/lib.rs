@@ -18,5 +18,5 @@ mod posting;
 
 pub use category::{Category, Family, ParseCategoryError, ParseSeverityError, Severity};
 pub use hash::{lead_id, sha256_hex};
-pub use lead::{Finding, Lead, LegalRef, PostingRef, Span, LEAD_SCHEMA};
+pub use lead::{Finding, Lead, LegalRef, LicenceLookup, PostingRef, Span, LEAD_SCHEMA};
 pub use posting::{Posting, Publisher, PublisherKind, POSTING_SCHEMA};

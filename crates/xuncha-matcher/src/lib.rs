@@ -370,6 +370,7 @@ impl Matcher {
                 detected_at: detected_at.to_string(),
                 rules_version: self.rules.version.clone(),
                 scanner_version: SCANNER_VERSION.to_string(),
+                licence: None,
             });
         }
         leads

@@ -24,10 +24,12 @@ pub mod kafka;
 pub mod metrics;
 pub mod record;
 pub mod scan_loop;
+pub mod scanner;
 pub mod sqlite;
 mod stage;
 
 pub use metrics::Metrics;
 pub use record::{DeadLetter, Origin, Payload, Reason, Record};
-pub use scan_loop::{run, LoopConfig, SharedMatcher, Stats};
+pub use scan_loop::{run, LoopConfig, SharedScanner, Stats};
+pub use scanner::{Licensing, Scanner};
 pub use stage::{DeadLetterSink, LeadSink, Source};

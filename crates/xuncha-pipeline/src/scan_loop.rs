@@ -17,26 +17,29 @@ use xuncha_matcher::Matcher;
 use crate::decode::decode;
 use crate::metrics::Metrics;
 use crate::record::{DeadLetter, Record};
+use crate::scanner::Scanner;
 use crate::stage::{DeadLetterSink, LeadSink, Source};
 
-/// The matcher in use, swapped whole when rules are reloaded.
+/// The scanner in use, swapped whole when rules are reloaded.
 #[derive(Clone)]
-pub struct SharedMatcher(Arc<RwLock<Arc<Matcher>>>);
+pub struct SharedScanner(Arc<RwLock<Arc<Scanner>>>);
 
-impl SharedMatcher {
-    /// Shares `m`.
-    pub fn new(m: Matcher) -> SharedMatcher {
-        SharedMatcher(Arc::new(RwLock::new(Arc::new(m))))
+impl SharedScanner {
+    /// Shares `s`.
+    pub fn new(s: Scanner) -> SharedScanner {
+        SharedScanner(Arc::new(RwLock::new(Arc::new(s))))
     }
 
-    /// The current matcher.
-    pub fn get(&self) -> Arc<Matcher> {
+    /// The current scanner.
+    pub fn get(&self) -> Arc<Scanner> {
         self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Replaces the matcher; batches already scanning finish with the old one.
-    pub fn swap(&self, m: Matcher) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(m);
+    /// Replaces the rules, keeping the licence check; batches already scanning finish
+    /// with the old rules.
+    pub fn swap_matcher(&self, m: Matcher) {
+        let mut cur = self.0.write().unwrap_or_else(|e| e.into_inner());
+        *cur = Arc::new(cur.with_matcher(m));
     }
 }
 
@@ -77,7 +80,7 @@ pub async fn run<S, L, D>(
     mut source: S,
     leads: &L,
     dead: &D,
-    matcher: &SharedMatcher,
+    scanner: &SharedScanner,
     metrics: &Metrics,
     config: &LoopConfig,
     mut shutdown: watch::Receiver<bool>,
@@ -102,7 +105,7 @@ where
         }
         metrics.batch_size.observe(batch.len() as f64);
         let started = Instant::now();
-        let m = matcher.get();
+        let m = scanner.get();
         let max = config.max_record_bytes;
         let now = now_rfc3339();
         let (batch, out) = tokio::task::spawn_blocking(move || {
@@ -163,7 +166,7 @@ where
     Ok(stats)
 }
 
-fn scan_one(m: &Matcher, r: &Record, max: usize, now: &str) -> Result<Vec<Lead>, Box<DeadLetter>> {
+fn scan_one(m: &Scanner, r: &Record, max: usize, now: &str) -> Result<Vec<Lead>, Box<DeadLetter>> {
     match decode(r, max) {
         Ok(p) => Ok(m.leads(&p, now)),
         Err((reason, detail)) => {

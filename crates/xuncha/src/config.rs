@@ -109,6 +109,15 @@ impl Default for Crawl {
     }
 }
 
+/// The licensed-agency registry (名录) that `license.missing` leads are judged against.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrySettings {
+    /// A registry database made by `xuncha registry import`, or a published list (CSV or
+    /// JSON) read directly. None: only what postings say about their own licence counts.
+    pub path: Option<PathBuf>,
+}
+
 /// Everything `run` needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -129,6 +138,8 @@ pub struct Config {
     pub scan: Scan,
     /// Crawling.
     pub crawl: Crawl,
+    /// Licence registry.
+    pub registry: RegistrySettings,
     /// Logs.
     pub log: Log,
 }
@@ -144,6 +155,7 @@ impl Default for Config {
             kafka: KafkaConfig::default(),
             scan: Scan::default(),
             crawl: Crawl::default(),
+            registry: RegistrySettings::default(),
             log: Log::default(),
         }
     }
@@ -160,6 +172,8 @@ fn env_key(key: &str) -> String {
         "kafka_group" => "kafka.group".into(),
         "http_addr" => "http.addr".into(),
         "inbox" => "inbox.dir".into(),
+        // The same variable names the database of `xuncha registry`.
+        "registry" | "registry_db" => "registry.path".into(),
         other => other.replace("__", "."),
     }
 }
@@ -183,7 +197,7 @@ impl Config {
         let ours = |k: &str| {
             let k = k.to_ascii_lowercase();
             [
-                "mode", "rules", "db", "http", "inbox", "kafka", "scan", "crawl", "log",
+                "mode", "rules", "db", "http", "inbox", "kafka", "scan", "crawl", "registry", "log",
             ]
             .iter()
             .any(|s| k == *s || k.starts_with(&format!("{s}_")))

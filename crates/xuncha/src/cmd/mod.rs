@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use xuncha_matcher::{Matcher, PrefilterKind};
+use xuncha_pipeline::Licensing;
 use xuncha_rules::RuleSet;
 
 /// Loads the rule set in `dir` and builds a matcher, or says every problem with file:line.
@@ -19,6 +20,43 @@ pub fn load_matcher(dir: &std::path::Path, kind: PrefilterKind) -> anyhow::Resul
     let rules = RuleSet::load(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
     Matcher::with_prefilter(Arc::new(rules), kind)
         .with_context(|| format!("building the matcher for {}", dir.display()))
+}
+
+/// The licence check: against the registry at `path` (a database made by `xuncha
+/// registry import`, or a published list as CSV/JSON read directly), or, with no path,
+/// on what the postings themselves say.
+pub fn load_licensing(path: Option<&std::path::Path>) -> anyhow::Result<Licensing> {
+    let Some(path) = path else {
+        return Ok(Licensing::without_registry());
+    };
+    anyhow::ensure!(
+        path.exists(),
+        "registry {} does not exist (import a 名录 with `xuncha registry import FILE`)",
+        path.display()
+    );
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let registry = if matches!(ext.as_str(), "csv" | "tsv" | "json" | "jsonl") {
+        let (entries, report) = xuncha_registry::read_file(path)?;
+        for p in &report.problems {
+            tracing::warn!("{p}");
+        }
+        xuncha_registry::Registry::from_entries(entries)
+    } else {
+        xuncha_registry::RegistryStore::open(path)?.load()?
+    };
+    anyhow::ensure!(
+        !registry.is_empty(),
+        "registry {} holds no agencies",
+        path.display()
+    );
+    Ok(Licensing::with_registry(
+        Arc::new(registry),
+        &path.display().to_string(),
+    ))
 }
 
 /// Now, RFC 3339, for `detected_at`.

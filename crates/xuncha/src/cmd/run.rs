@@ -17,7 +17,7 @@ use xuncha_pipeline::kafka::{
     ensure_topics, KafkaDeadLetterSink, KafkaLeadSink, KafkaPostingSink, KafkaSource,
 };
 use xuncha_pipeline::sqlite::{CaseQueue, SqliteSink};
-use xuncha_pipeline::{LoopConfig, Metrics, SharedMatcher};
+use xuncha_pipeline::{LoopConfig, Metrics, Scanner, SharedScanner};
 use xuncha_rules::RuleSet;
 
 use crate::config::{Config, Crawl, LogFormat, Mode};
@@ -62,10 +62,14 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
 
     let rules = RuleSet::load(&config.rules).map_err(|e| anyhow::anyhow!("{e}"))?;
     let version = rules.version.clone();
-    let matcher = SharedMatcher::new(Matcher::with_prefilter(
-        Arc::new(rules),
-        PrefilterKind::default(),
-    )?);
+    let licensing = super::load_licensing(config.registry.path.as_deref())?;
+    if let Some(path) = &config.registry.path {
+        tracing::info!(registry = %path.display(), "licence registry loaded");
+    }
+    let matcher = SharedScanner::new(Scanner::new(
+        Matcher::with_prefilter(Arc::new(rules), PrefilterKind::default())?,
+        licensing,
+    ));
     tracing::info!(rules_version = %version, mode = ?config.mode, "rules loaded");
 
     let loop_config = LoopConfig {

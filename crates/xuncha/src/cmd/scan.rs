@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 use xuncha_core::Severity;
 use xuncha_matcher::PrefilterKind;
+use xuncha_pipeline::Scanner;
 
 use crate::input;
 use crate::output::{Format, Printer};
@@ -26,6 +27,11 @@ pub struct Args {
     /// Leave out leads below this severity.
     #[arg(long, value_parser = parse_severity)]
     pub min_severity: Option<Severity>,
+    /// Judge agencies against this licence registry: a database made by `xuncha registry
+    /// import`, or a published list (CSV/JSON). Without it, only what a posting says about
+    /// its own licence counts.
+    #[arg(long, value_name = "FILE", env = "XUNCHA_REGISTRY")]
+    pub registry: Option<std::path::PathBuf>,
     /// Prefilter engine.
     #[arg(long, default_value = "charwise", hide = true)]
     pub prefilter: PrefilterKind,
@@ -37,6 +43,7 @@ pub fn parse_severity(s: &str) -> Result<Severity, String> {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let matcher = super::load_matcher(&args.rules.dir, args.prefilter)?;
+    let scanner = Scanner::new(matcher, super::load_licensing(args.registry.as_deref())?);
     let stdout = io::stdout();
     let tty = stdout.is_terminal();
     let format = args
@@ -52,7 +59,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let more = input::read_batch(&name, &mut *reader, &mut lineno, BATCH, &mut batch)?;
             let results: Vec<_> = batch
                 .par_iter()
-                .map(|raw| input::parse_raw(raw).map(|p| matcher.leads(&p, &now)))
+                .map(|raw| input::parse_raw(raw).map(|p| scanner.leads(&p, &now)))
                 .collect();
             for ((at, _), result) in batch.iter().zip(results) {
                 match result {
@@ -80,7 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     printer.finish()?;
     eprintln!(
         "scanned {postings} postings, {leads} leads, {bad} bad lines skipped (rules {})",
-        matcher.rules().version
+        scanner.matcher().rules().version
     );
     Ok(ExitCode::SUCCESS)
 }

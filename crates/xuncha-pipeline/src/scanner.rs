@@ -1,0 +1,255 @@
+//! The scanner: everything that turns one posting into its leads. The matcher's rules
+//! run first; then the licence check (xuncha-registry) judges the publisher against the
+//! licensed-agency registry (名录), and its verdict is merged into the one
+//! `license.missing` lead of the posting, before the lead is written: a lead id is per
+//! (posting, category), so two sources of evidence must make one lead, not two.
+//!
+//! The merge follows the registry where it knows better than the text: a publisher the
+//! registry lists as licensed (or a public employment service) raises no `license.missing`
+//! lead even if its posting reads like an agency's; an agency the registry does not list
+//! raises one even if the text alone would not. Without a registry, the check only runs
+//! on postings the rules already flagged, to add what the text itself says (申请中, 暂无)
+//! and to record that no registry was consulted.
+
+use std::sync::Arc;
+
+use xuncha_core::{lead_id, Category, Lead, LegalRef, LicenceLookup, Posting, PostingRef, Span};
+use xuncha_matcher::{Matcher, SCANNER_VERSION};
+use xuncha_registry::{Checker, LicenceCheck, Outcome, Registry};
+
+/// Law keys (rules/laws.toml) of a licence verdict: the duty, and the article that
+/// sanctions its breach (条例 Art. 18 → 42, rules-reference §6 LIC-NOLICENSE-001).
+const NO_LICENCE_BASIS: [&str; 3] = ["HRM-18", "EPL-40", "NR44-LIC"];
+const SCOPE_BASIS: [&str; 2] = ["NR44-LIC", "HR50-5"];
+const PENALTY: &str = "HRM-42";
+
+/// The licence check a scanner applies, and where its registry came from.
+#[derive(Clone, Debug, Default)]
+pub struct Licensing {
+    checker: Checker,
+    source: Option<String>,
+}
+
+impl Licensing {
+    /// No registry: only what the posting itself says about its licence counts, and every
+    /// licence lead says that no registry was consulted.
+    pub fn without_registry() -> Licensing {
+        Licensing::default()
+    }
+
+    /// Checks publishers against `registry`; `source` says where it was loaded from (a
+    /// file path), for the case file.
+    pub fn with_registry(registry: Arc<Registry>, source: &str) -> Licensing {
+        let source = format!("{source} ({} entries)", registry.len());
+        Licensing {
+            checker: Checker::new(Some(registry)),
+            source: Some(source),
+        }
+    }
+
+    /// Judges validity on a fixed day instead of each posting's capture day (tests,
+    /// rescans of old captures as of today).
+    pub fn as_of(mut self, day: xuncha_registry::Date) -> Licensing {
+        self.checker = self.checker.as_of(day);
+        self
+    }
+
+    /// Whether a registry is loaded.
+    pub fn has_registry(&self) -> bool {
+        self.source.is_some()
+    }
+
+    /// The lookup result a lead records.
+    fn lookup(&self, check: &LicenceCheck) -> LicenceLookup {
+        LicenceLookup {
+            outcome: check.outcome.to_string(),
+            registry: self.source.clone(),
+            operator: check.publisher.clone(),
+            queried: check.queried.clone(),
+            entry: check.entry.as_ref().map(|e| {
+                let mut s = format!("{} · {}", e.name(), e.licence_no());
+                if let Some(c) = e.credit_code() {
+                    s.push_str(&format!(" · {c}"));
+                }
+                match e.valid_until() {
+                    Some(d) => s.push_str(&format!(" · 有效期至 {d}")),
+                    None => s.push_str(" · 有效期未载"),
+                }
+                if !e.scope().is_empty() {
+                    s.push_str(&format!(" · 范围：{}", e.scope()));
+                }
+                if !e.authority().is_empty() {
+                    s.push_str(&format!(" · {}", e.authority()));
+                }
+                if let Some(o) = e.origin() {
+                    s.push_str(&format!(" · {o}"));
+                }
+                s
+            }),
+            summary: match &self.source {
+                Some(_) => check.summary(),
+                None if check.outcome == Outcome::NoRegistry => {
+                    "an agency by its own words; no registry consulted, licence not verified"
+                        .to_string()
+                }
+                None => format!("{}; no registry consulted", check.summary()),
+            },
+        }
+    }
+}
+
+/// A matcher and a licence check: the whole of what a posting is judged by. Immutable;
+/// a rule reload builds a new one with [`Scanner::with_matcher`].
+#[derive(Clone)]
+pub struct Scanner {
+    matcher: Arc<Matcher>,
+    licensing: Licensing,
+}
+
+impl Scanner {
+    /// Scans with `matcher` and `licensing`.
+    pub fn new(matcher: Matcher, licensing: Licensing) -> Scanner {
+        Scanner {
+            matcher: Arc::new(matcher),
+            licensing,
+        }
+    }
+
+    /// The same licence check with new rules.
+    pub fn with_matcher(&self, matcher: Matcher) -> Scanner {
+        Scanner {
+            matcher: Arc::new(matcher),
+            licensing: self.licensing.clone(),
+        }
+    }
+
+    /// The matcher.
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    /// The licence check.
+    pub fn licensing(&self) -> &Licensing {
+        &self.licensing
+    }
+
+    /// The leads of `posting`, one per category, found at `detected_at` (RFC 3339).
+    pub fn leads(&self, posting: &Posting, detected_at: &str) -> Vec<Lead> {
+        let mut leads = self.matcher.leads(posting, detected_at);
+        let flagged = leads.iter().any(|l| l.category == Category::LicenseMissing);
+        if !flagged && !self.licensing.has_registry() {
+            return leads;
+        }
+        let check = self.licensing.checker.check_posting(posting);
+        self.merge(&mut leads, posting, &check, detected_at);
+        leads
+    }
+
+    fn merge(&self, leads: &mut Vec<Lead>, posting: &Posting, check: &LicenceCheck, now: &str) {
+        let at = leads
+            .iter()
+            .position(|l| l.category == Category::LicenseMissing);
+        if matches!(check.outcome, Outcome::Licensed | Outcome::PublicService) {
+            // The registry (or the publisher's public status) answers what the text only
+            // suggested: a licensed agency that recruits for others breaks no licence duty.
+            if let Some(i) = at {
+                leads.remove(i);
+            }
+            return;
+        }
+        let lookup = self.licensing.lookup(check);
+        let (Some(severity), true) = (check.severity(), check.is_violation()) else {
+            if let Some(i) = at {
+                leads[i].licence = Some(lookup);
+            }
+            return;
+        };
+        let laws = &self.matcher.rules().laws;
+        let law = |k: &str| laws.get(k).cloned();
+        let basis: &[&str] = if check.outcome == Outcome::ScopeLacksOnline {
+            &SCOPE_BASIS
+        } else {
+            &NO_LICENCE_BASIS
+        };
+        let score = confidence(check.outcome);
+        let i = match at {
+            Some(i) => i,
+            None => {
+                let hash = posting
+                    .content_sha256
+                    .clone()
+                    .unwrap_or_else(|| posting.compute_content_sha256());
+                leads.push(Lead {
+                    schema: xuncha_core::LEAD_SCHEMA.to_string(),
+                    lead_id: lead_id(&posting.id, Category::LicenseMissing, &hash),
+                    category: Category::LicenseMissing,
+                    severity,
+                    score,
+                    findings: Vec::new(),
+                    legal_basis: Vec::new(),
+                    penalty: law(PENALTY),
+                    posting: PostingRef::of(posting, &hash),
+                    detected_at: now.to_string(),
+                    rules_version: self.matcher.rules().version.clone(),
+                    scanner_version: SCANNER_VERSION.to_string(),
+                    licence: None,
+                });
+                leads.sort_by_key(|l| l.category);
+                leads
+                    .iter()
+                    .position(|l| l.category == Category::LicenseMissing)
+                    .expect("just pushed")
+            }
+        };
+        let lead = &mut leads[i];
+        if check.entry.is_some() {
+            // The registry lists the operator, so its verdict (expired, out of scope, a
+            // number that is not its own) replaces the rules' guess that there is no
+            // licence at all, legal basis included.
+            lead.severity = severity;
+            lead.score = score;
+            lead.legal_basis.clear();
+            lead.penalty = law(PENALTY);
+        } else {
+            lead.severity = lead.severity.max(severity);
+            lead.score = lead.score.max(score);
+        }
+        for f in check.findings() {
+            let dup = lead
+                .findings
+                .iter()
+                .any(|g| g.field == f.field && overlaps(g.span, f.span));
+            if !dup {
+                lead.findings.push(f);
+            }
+        }
+        for r in basis.iter().filter_map(|k| law(k)) {
+            push_unique(&mut lead.legal_basis, r);
+        }
+        if lead.penalty.is_none() {
+            lead.penalty = law(PENALTY);
+        }
+        lead.licence = Some(lookup);
+    }
+}
+
+/// How sure a verdict is: a number or code the registry refutes is firmer than a name
+/// it does not list (名录 spell names inconsistently).
+fn confidence(outcome: Outcome) -> f64 {
+    match outcome {
+        Outcome::Expired | Outcome::NameMismatch | Outcome::NumberNotListed => 0.95,
+        Outcome::SaysNoLicence => 0.9,
+        Outcome::NotFound => 0.8,
+        _ => 0.7,
+    }
+}
+
+fn overlaps(a: Span, b: Span) -> bool {
+    a.start() < b.end() && b.start() < a.end() || a == b
+}
+
+fn push_unique(refs: &mut Vec<LegalRef>, r: LegalRef) {
+    if !refs.iter().any(|x| x.key == r.key) {
+        refs.push(r);
+    }
+}
