@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use xuncha_core::Posting;
+use xuncha_crawler::{OperatorRecord, OPERATOR_SCHEMA};
 
 /// Opens each path (`-` for stdin) in turn.
 pub fn open(paths: &[String]) -> anyhow::Result<Vec<(String, Box<dyn BufRead + Send>)>> {
@@ -72,7 +73,23 @@ pub fn read_batch(
     Ok(true)
 }
 
-/// The posting on a raw line, or why there is none.
-pub fn parse_raw(raw: &RawLine) -> Result<Posting, String> {
-    raw.1.as_deref().map_err(|e| e.clone()).and_then(parse)
+/// What a line of `scan`'s input holds.
+pub enum Item {
+    /// A posting.
+    Posting(Box<Posting>),
+    /// What a site shows of its licences (`xuncha crawl --operators`).
+    Operator(Box<OperatorRecord>),
+}
+
+/// The posting or operator record on a raw line, or why there is none.
+pub fn parse_item(raw: &RawLine) -> Result<Item, String> {
+    let line = raw.1.as_deref().map_err(|e| e.clone())?;
+    if line.contains(OPERATOR_SCHEMA) {
+        if let Ok(r) = serde_json::from_str::<OperatorRecord>(line) {
+            if r.schema == OPERATOR_SCHEMA {
+                return Ok(Item::Operator(Box::new(r)));
+            }
+        }
+    }
+    parse(line).map(|p| Item::Posting(Box::new(p)))
 }

@@ -5,6 +5,7 @@ mod config;
 mod input;
 mod output;
 mod telemetry;
+mod undisplayed;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

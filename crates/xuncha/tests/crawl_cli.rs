@@ -32,7 +32,17 @@ fn detail(id: u32, title: &str) -> Html<String> {
     ))
 }
 
+/// A homepage that displays nothing of its licences.
+const BARE_HOME: &str = "<html><body><h1>招聘</h1><p>联系我们：0755-12345678</p></body></html>";
+/// A homepage with the usual footer display.
+const LICENSED_HOME: &str = "<html><body><h1>招聘</h1><footer>营业执照：91440300MA5XXXXX0X \
+    人力资源服务许可证编号：（粤）人服证字〔2024〕第0300001号 收费标准 监督电话 12333</footer></body></html>";
+
 fn server() -> std::net::SocketAddr {
+    server_with_home(BARE_HOME)
+}
+
+fn server_with_home(home: &'static str) -> std::net::SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -43,6 +53,7 @@ fn server() -> std::net::SocketAddr {
             .unwrap();
         rt.block_on(async move {
             let app = Router::new()
+                .route("/", get(move || async move { Html(home) }))
                 .route(
                     "/list.html",
                     get(|| async {
@@ -147,4 +158,63 @@ fn an_unknown_site_is_named() {
         stderr.contains(r#"no site "nope" in sites (sites: tiny)"#),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_homepage_without_licence_display_raises_license_undisplayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let sites = dir.path().join("sites");
+    std::fs::create_dir(&sites).unwrap();
+    for (name, home) in [("bare", BARE_HOME), ("shown", LICENSED_HOME)] {
+        let addr = server_with_home(home);
+        std::fs::write(
+            sites.join(format!("{name}.toml")),
+            PROFILE
+                .replace("\"tiny\"", &format!("\"{name}\""))
+                .replace("ADDR", &addr.to_string()),
+        )
+        .unwrap();
+    }
+    let crawl = Command::new(env!("CARGO_BIN_EXE_xuncha"))
+        .current_dir(dir.path())
+        .args(["crawl", "--once", "--sites-dir", "sites"])
+        .args(["--out", "postings.jsonl", "--operators", "operators.jsonl"])
+        .output()
+        .unwrap();
+    assert!(
+        crawl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&crawl.stderr)
+    );
+    let scan = Command::new(env!("CARGO_BIN_EXE_xuncha"))
+        .current_dir(dir.path())
+        .args(["scan", "operators.jsonl", "--format", "jsonl"])
+        .env(
+            "XUNCHA_RULES",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules"),
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&scan.stderr);
+    assert!(scan.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("scanned 2 postings, 1 leads, 0 bad"),
+        "{stderr}"
+    );
+    let lead: serde_json::Value =
+        serde_json::from_slice(scan.stdout.trim_ascii()).expect("one lead");
+    assert_eq!(lead["category"], "license.undisplayed");
+    assert_eq!(lead["severity"], "illegal");
+    assert_eq!(lead["posting"]["id"], "operator:bare");
+    assert_eq!(lead["licence"]["outcome"], "undisplayed");
+    assert_eq!(lead["penalty"]["article"], "第四十四条");
+    // The homepage's bytes are in the evidence store under the hash the lead cites.
+    let sha = lead["posting"]["content_sha256"].as_str().unwrap();
+    let evidence = dir.path().join("data/evidence").join(&sha[..2]).join(sha);
+    let bytes = std::fs::read(&evidence).expect("homepage evidence stored");
+    assert!(String::from_utf8_lossy(&bytes).contains("联系我们"));
+    assert!(lead["findings"][0]["context"]
+        .as_str()
+        .unwrap()
+        .contains("未见营业执照"));
 }

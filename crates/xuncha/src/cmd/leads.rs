@@ -145,6 +145,16 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
                 println!("  captured     {at}");
             }
             println!("  content hash {}", l.posting.content_sha256);
+            if let Some(lic) = &l.licence {
+                println!("  licence      {}", lic.summary);
+                println!(
+                    "  registry     {}",
+                    lic.registry.as_deref().unwrap_or("none consulted")
+                );
+                if let Some(e) = &lic.entry {
+                    println!("  listed as    {e}");
+                }
+            }
             println!(
                 "  rules        {}  scanner {}",
                 l.rules_version, l.scanner_version

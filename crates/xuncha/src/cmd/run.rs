@@ -9,7 +9,7 @@ use prometheus::Registry;
 use tokio::sync::mpsc;
 use tokio::sync::watch;
 use xuncha_core::Posting;
-use xuncha_crawler::{Crawler, CrawlerConfig, SiteProfile};
+use xuncha_crawler::{Crawler, CrawlerConfig, OperatorRecord, SiteProfile};
 use xuncha_matcher::{Matcher, PrefilterKind};
 use xuncha_pipeline::channel::ChannelSource;
 use xuncha_pipeline::jsonl::InboxSource;
@@ -17,7 +17,7 @@ use xuncha_pipeline::kafka::{
     ensure_topics, KafkaDeadLetterSink, KafkaLeadSink, KafkaPostingSink, KafkaSource,
 };
 use xuncha_pipeline::sqlite::{CaseQueue, SqliteSink};
-use xuncha_pipeline::{LoopConfig, Metrics, Scanner, SharedScanner};
+use xuncha_pipeline::{LeadSink, LoopConfig, Metrics, Scanner, SharedScanner};
 use xuncha_rules::RuleSet;
 
 use crate::config::{Config, Crawl, LogFormat, Mode};
@@ -79,7 +79,7 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
     let stats = match config.mode {
         Mode::Embedded => {
             let queue = Arc::new(CaseQueue::open(&config.db)?);
-            let sink = SqliteSink(queue);
+            let sink = SqliteSink(queue.clone());
             let source = InboxSource::new(config.inbox.clone(), once)?;
             metrics.ready.set(1);
             tracing::info!(inbox = %config.inbox.dir.display(), db = %config.db.display(), "watching the inbox");
@@ -94,9 +94,14 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
             );
             match crawled {
                 // Crawled postings go through the same loop and sinks as the inbox's.
-                Some(rx) => {
+                Some(c) => {
+                    tokio::spawn(write_operator_leads(
+                        c.operators,
+                        SqliteSink(queue.clone()),
+                        matcher.clone(),
+                    ));
                     let crawl = xuncha_pipeline::run(
-                        ChannelSource::new(rx),
+                        ChannelSource::new(c.postings),
                         &sink,
                         &sink,
                         &matcher,
@@ -118,12 +123,17 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
         Mode::Kafka => {
             let k = &config.kafka;
             ensure_topics(k, &[]).await?;
-            if let Some(rx) = crawled {
+            if let Some(c) = crawled {
                 // The crawler feeds the postings topic; the scanners (this one among them)
                 // take it from there.
+                tokio::spawn(write_operator_leads(
+                    c.operators,
+                    KafkaLeadSink::new(k)?,
+                    matcher.clone(),
+                ));
                 let sink = KafkaPostingSink::new(k)?;
                 tokio::spawn(async move {
-                    match sink.forward(rx).await {
+                    match sink.forward(c.postings).await {
                         Ok(n) => tracing::info!(postings = n, "crawler output forwarded"),
                         Err(e) => {
                             tracing::error!(error = %format!("{e:#}"), "forwarding crawled postings failed")
@@ -165,7 +175,7 @@ fn start_crawler(
     c: &Crawl,
     registry: &Registry,
     mut stop: watch::Receiver<bool>,
-) -> anyhow::Result<Option<mpsc::Receiver<Posting>>> {
+) -> anyhow::Result<Option<Crawled>> {
     if !c.enabled {
         return Ok(None);
     }
@@ -182,9 +192,11 @@ fn start_crawler(
         ..CrawlerConfig::default()
     };
     let names: Vec<String> = sites.iter().map(|s| s.name.clone()).collect();
+    let (otx, operators) = mpsc::channel(64);
     let crawler = Crawler::builder(config)
         .sites(sites)
         .metrics(registry)
+        .operator_sink(otx)
         .build()
         .with_context(|| format!("starting the crawler (state {})", c.state.display()))?;
     let cancel = crawler.cancel_token();
@@ -200,7 +212,36 @@ fn start_crawler(
             Err(e) => tracing::error!(error = %e, "crawl failed"),
         }
     });
-    Ok(Some(rx))
+    Ok(Some(Crawled {
+        postings: rx,
+        operators,
+    }))
+}
+
+/// What the crawler sends the scanner: postings, and what each site shows of its licences.
+struct Crawled {
+    postings: mpsc::Receiver<Posting>,
+    operators: mpsc::Receiver<OperatorRecord>,
+}
+
+/// Turns operator records into `license.undisplayed` leads and writes them to `sink`,
+/// until the crawler stops. A lead that cannot be written is logged, not retried: the
+/// next pass over the site reads its homepage again.
+async fn write_operator_leads<L: LeadSink>(
+    mut operators: mpsc::Receiver<OperatorRecord>,
+    sink: L,
+    scanner: SharedScanner,
+) {
+    while let Some(record) = operators.recv().await {
+        let now = super::now_rfc3339();
+        let rules = scanner.get().matcher().rules().clone();
+        if let Some(lead) = crate::undisplayed::lead(&record, &rules, &now) {
+            tracing::info!(site = %record.source, lead_id = %lead.lead_id, "homepage shows no licence");
+            if let Err(e) = sink.write(std::slice::from_ref(&lead)).await {
+                tracing::error!(site = %record.source, error = %format!("{e:#}"), "writing a license.undisplayed lead failed");
+            }
+        }
+    }
 }
 
 async fn wait_for_signal() {

@@ -1,4 +1,5 @@
-//! `xuncha scan`: ad hoc scans of JSONL postings.
+//! `xuncha scan`: ad hoc scans of JSONL postings (and of the operator records of
+//! `xuncha crawl --operators`, for `license.undisplayed`).
 
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
@@ -8,8 +9,9 @@ use xuncha_core::Severity;
 use xuncha_matcher::PrefilterKind;
 use xuncha_pipeline::Scanner;
 
-use crate::input;
+use crate::input::{self, Item};
 use crate::output::{Format, Printer};
+use crate::undisplayed;
 use crate::RulesArg;
 
 /// Lines read and scanned in parallel at a time.
@@ -59,7 +61,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let more = input::read_batch(&name, &mut *reader, &mut lineno, BATCH, &mut batch)?;
             let results: Vec<_> = batch
                 .par_iter()
-                .map(|raw| input::parse_raw(raw).map(|p| scanner.leads(&p, &now)))
+                .map(|raw| {
+                    input::parse_item(raw).map(|item| match item {
+                        Item::Posting(p) => scanner.leads(&p, &now),
+                        Item::Operator(r) => undisplayed::lead(&r, scanner.matcher().rules(), &now)
+                            .into_iter()
+                            .collect(),
+                    })
+                })
                 .collect();
             for ((at, _), result) in batch.iter().zip(results) {
                 match result {
