@@ -118,6 +118,25 @@ pub struct RegistrySettings {
     pub path: Option<PathBuf>,
 }
 
+/// Rule reload while running.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Reload {
+    /// Reload when a file in the rules directory changes (SIGHUP always reloads).
+    pub watch: bool,
+    /// How often the rules directory is looked at, in milliseconds.
+    pub interval_ms: u64,
+}
+
+impl Default for Reload {
+    fn default() -> Self {
+        Reload {
+            watch: true,
+            interval_ms: 2000,
+        }
+    }
+}
+
 /// Everything `run` needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -126,6 +145,8 @@ pub struct Config {
     pub mode: Mode,
     /// Rule pack directory.
     pub rules: PathBuf,
+    /// Rule reload.
+    pub reload: Reload,
     /// SQLite case queue (embedded mode).
     pub db: PathBuf,
     /// Telemetry endpoint.
@@ -149,6 +170,7 @@ impl Default for Config {
         Config {
             mode: Mode::Embedded,
             rules: "rules".into(),
+            reload: Reload::default(),
             db: "data/xuncha.db".into(),
             http: Http::default(),
             inbox: InboxConfig::default(),
@@ -197,7 +219,8 @@ impl Config {
         let ours = |k: &str| {
             let k = k.to_ascii_lowercase();
             [
-                "mode", "rules", "db", "http", "inbox", "kafka", "scan", "crawl", "registry", "log",
+                "mode", "rules", "reload", "db", "http", "inbox", "kafka", "scan", "crawl",
+                "registry", "log",
             ]
             .iter()
             .any(|s| k == *s || k.starts_with(&format!("{s}_")))

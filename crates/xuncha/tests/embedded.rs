@@ -300,3 +300,161 @@ description = "div.job .text"
         "the page is kept as evidence"
     );
 }
+
+/// The body of `GET path` on a loopback port.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    let mut body = String::new();
+    let _ = s.read_to_string(&mut body);
+    body
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A rule pack the running rules do not have: handedness requirements.
+const HANDEDNESS: &str = r#"[pack]
+family = "discrimination"
+version = "2026.11.28"
+description = "惯用手要求"
+
+[[rule]]
+id = "DISC-HAND-001"
+category = "discrimination.other"
+severity = "disfavoured"
+title = "限定惯用手"
+description = "只招左撇子/右撇子与岗位无关。"
+legal_basis = ["EPL-3"]
+penalty = "NO-SANCTION"
+confidence = 0.9
+anchors = ["撇子"]
+patterns = ['(只招|只要|限|仅限)[^,。;!?]{0,2}(左|右)撇子PATTERN_END']
+negations = ['不限']
+
+[rule.examples]
+match = ["只招左撇子", "限右撇子", "仅限左撇子应聘", "只要左撇子", "前台限左撇子"]
+no_match = ["左撇子也可以", "左右撇子不限", "欢迎左撇子", "左撇子剪刀", "右撇子鼠标"]
+"#;
+
+#[test]
+fn a_broken_rule_file_keeps_the_running_rules_and_a_fixed_one_is_picked_up() {
+    let dir = checkout();
+    let d = dir.path();
+    let rules = d.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for e in std::fs::read_dir(repo().join("rules")).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let inbox = d.join("data/inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let port = free_port();
+    let mut child = xuncha(d, &["run"])
+        .env("XUNCHA_RULES", &rules)
+        .env("XUNCHA_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("XUNCHA_RELOAD__INTERVAL_MS", "200")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let wait_for = |what: &str, cond: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !cond() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let metrics = || http_get(port, "/metrics");
+    let leads_of = |id: &str| -> Vec<serde_json::Value> {
+        if !d.join("data/xuncha.db").exists() {
+            return Vec::new();
+        }
+        ok(xuncha(d, &["leads", "export", "--format", "jsonl"])
+            .output()
+            .unwrap())
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["posting"]["id"] == id)
+        .collect()
+    };
+    let drop_posting = |id: &str, text: &str| {
+        let line = serde_json::json!({"id": id, "description": text}).to_string();
+        std::fs::write(inbox.join(format!("{id}.tmp")), line + "\n").unwrap();
+        std::fs::rename(
+            inbox.join(format!("{id}.tmp")),
+            inbox.join(format!("{id}.jsonl")),
+        )
+        .unwrap();
+    };
+    wait_for("the scanner", &|| metrics().contains("xuncha_ready 1"));
+    let started = metrics();
+
+    drop_posting("a", "招聘前台，限男性，只招左撇子。");
+    wait_for("lead a", &|| !leads_of("a").is_empty());
+    let v1 = leads_of("a")[0]["rules_version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(started.contains(&format!("xuncha_rules_info{{version=\"{v1}\"}} 1")));
+
+    // A broken pack: the reload fails, is counted, and the running rules stay.
+    std::fs::write(
+        rules.join("hand.toml"),
+        HANDEDNESS.replace("PATTERN_END", "(("),
+    )
+    .unwrap();
+    wait_for("the failed reload", &|| {
+        metrics().contains("xuncha_rules_reloads_total{outcome=\"failed\"} 1")
+    });
+    drop_posting("b", "招聘文员，限男性，只招左撇子。");
+    wait_for("lead b", &|| !leads_of("b").is_empty());
+    let b = leads_of("b");
+    assert_eq!(b.len(), 1, "only the gender lead: {b:?}");
+    assert_eq!(b[0]["rules_version"], v1.as_str());
+
+    // Fixed: picked up, and the new rule finds what the old set could not.
+    std::fs::write(
+        rules.join("hand.toml"),
+        HANDEDNESS.replace("PATTERN_END", ""),
+    )
+    .unwrap();
+    wait_for("the reload", &|| {
+        metrics().contains("xuncha_rules_reloads_total{outcome=\"ok\"} 1")
+    });
+    drop_posting("c", "招聘出纳，限男性，只招左撇子。");
+    wait_for("leads c", &|| leads_of("c").len() >= 2);
+    let c = leads_of("c");
+    let other = c
+        .iter()
+        .find(|l| l["category"] == "discrimination.other")
+        .expect("the new rule's lead");
+    assert_eq!(other["findings"][0]["rule_id"], "DISC-HAND-001");
+    let v2 = other["rules_version"].as_str().unwrap();
+    assert_ne!(v2, v1);
+    assert!(metrics().contains(&format!("xuncha_rules_info{{version=\"{v2}\"}} 1")));
+
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert!(status.success(), "{log}");
+    assert!(
+        log.contains("rule reload failed") && log.contains("hand.toml:"),
+        "the log names the file and line: {log}"
+    );
+}

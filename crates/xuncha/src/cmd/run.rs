@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use prometheus::Registry;
@@ -21,6 +22,7 @@ use xuncha_pipeline::{LeadSink, LoopConfig, Metrics, Scanner, SharedScanner};
 use xuncha_rules::RuleSet;
 
 use crate::config::{Config, Crawl, LogFormat, Mode};
+use crate::reload::{self, ReloadMetrics};
 use crate::telemetry;
 
 #[derive(clap::Args, Debug)]
@@ -56,10 +58,6 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
         tracing::info!("stopping: finishing the batch in hand");
         let _ = stop_tx.send(true);
     });
-    let crawled = start_crawler(&config.crawl, &registry, stop_rx.clone())?;
-    let addr = telemetry::serve(&config.http.addr, registry, metrics.ready.clone()).await?;
-    tracing::info!(%addr, "serving /metrics /healthz /readyz");
-
     let rules = RuleSet::load(&config.rules).map_err(|e| anyhow::anyhow!("{e}"))?;
     let version = rules.version.clone();
     let licensing = super::load_licensing(config.registry.path.as_deref())?;
@@ -71,6 +69,24 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
         licensing,
     ));
     tracing::info!(rules_version = %version, mode = ?config.mode, "rules loaded");
+    let reload = ReloadMetrics::new(&registry, &version)?;
+    let every = Duration::from_millis(if config.reload.watch {
+        config.reload.interval_ms.max(100)
+    } else {
+        // SIGHUP only: an unchanged directory is not reloaded however often it is read.
+        86_400_000
+    });
+    tokio::spawn(reload::watch(
+        config.rules.clone(),
+        matcher.clone(),
+        reload,
+        every,
+        stop_rx.clone(),
+    ));
+
+    let crawled = start_crawler(&config.crawl, &registry, stop_rx.clone())?;
+    let addr = telemetry::serve(&config.http.addr, registry, metrics.ready.clone()).await?;
+    tracing::info!(%addr, "serving /metrics /healthz /readyz");
 
     let loop_config = LoopConfig {
         batch_size: config.scan.batch_size,
