@@ -29,7 +29,6 @@ if ! python3 -c 'import yaml' 2>/dev/null; then
 fi
 
 exec python3 - <<'PY'
-import fnmatch
 import glob
 import json
 import os
@@ -432,15 +431,16 @@ def env_names(env):
     return out
 
 
+# The service keys of the Compose Specification (schema/compose-spec.json).
 COMPOSE_SERVICE_KEYS = set("""
     annotations attach blkio_config build cap_add cap_drop cgroup cgroup_parent command configs
     container_name cpu_count cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime
     cpu_shares cpus cpuset credential_spec depends_on deploy develop device_cgroup_rules devices
-    dns dns_opt dns_search domainname driver_opts entrypoint env_file environment expose extends
+    dns dns_opt dns_search domainname entrypoint env_file environment expose extends
     external_links extra_hosts gpus group_add healthcheck hostname image init ipc isolation
     labels label_file links logging mac_address mem_limit mem_reservation mem_swappiness
     memswap_limit models network_mode networks oom_kill_disable oom_score_adj pid pids_limit
-    platform ports post_start pre_stop privileged profiles provider pull_policy read_only
+    platform ports post_start pre_stop privileged profiles provider pull_policy pull_refresh_after read_only
     restart runtime scale secrets security_opt shm_size stdin_open stop_grace_period
     stop_signal storage_opt sysctls tmpfs tty ulimits use_api_socket user userns_mode uts
     volumes volumes_from working_dir""".split())
