@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo fmt --all --check
+# deploy/ cannot run here (no container engine): it is parsed and cross-checked instead.
+bash scripts/check-deploy.sh
 cargo clippy --workspace --all-targets --locked -- -D warnings
 TANSU_BIN=$(bash scripts/broker.sh install)
 export TANSU_BIN

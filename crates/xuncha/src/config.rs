@@ -196,6 +196,8 @@ fn env_key(key: &str) -> String {
         "inbox" => "inbox.dir".into(),
         // The same variable names the database of `xuncha registry`.
         "registry" | "registry_db" => "registry.path".into(),
+        // `xuncha crawl`'s own variables name the same files as `[crawl]`.
+        "crawl_db" => "crawl.state".into(),
         other => other.replace("__", "."),
     }
 }
@@ -256,6 +258,8 @@ mod tests {
             jail.set_env("XUNCHA_KAFKA_GROUP", "g2");
             jail.set_env("XUNCHA_DB", "/tmp/x.db");
             jail.set_env("XUNCHA_KAFKA__TOPICS__LEADS", "other.leads");
+            jail.set_env("XUNCHA_CRAWL_DB", "/tmp/crawl.db");
+            jail.set_env("XUNCHA_REGISTRY_DB", "/tmp/registry.db");
             let c = Config::load(Some(Path::new("k.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.mode, Mode::Kafka);
             assert_eq!(c.kafka.brokers, "a:1");
@@ -264,6 +268,8 @@ mod tests {
             assert_eq!(c.kafka.topics.leads, "other.leads");
             assert_eq!(c.kafka.topics.postings, "xuncha.postings");
             assert_eq!(c.scan.batch_size, 7);
+            assert_eq!(c.crawl.state, PathBuf::from("/tmp/crawl.db"));
+            assert_eq!(c.registry.path, Some(PathBuf::from("/tmp/registry.db")));
             jail.set_env("XUNCHA_KAFKA_BROKERS", "b:2");
             let c = Config::load(Some(Path::new("k.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.kafka.brokers, "b:2");
