@@ -107,6 +107,14 @@ impl<W: Write> Printer<W> {
         }
     }
 
+    /// The writer underneath (none for CSV, which buffers its own).
+    pub fn get_mut(&mut self) -> Option<&mut W> {
+        match &mut self.out {
+            Sink::Table(out) | Sink::Jsonl(out) => Some(out),
+            Sink::Csv(_) => None,
+        }
+    }
+
     /// Flushes the header of an empty CSV and the output.
     pub fn finish(&mut self) -> std::io::Result<()> {
         match &mut self.out {

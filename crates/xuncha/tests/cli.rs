@@ -222,3 +222,98 @@ fn eval_counts_true_and_false_positives_per_label() {
         "{s}"
     );
 }
+
+#[test]
+fn diff_rules_lists_what_a_rule_change_adds_and_retires() {
+    // The old rule set lacks FEE-DEPOSIT-001.
+    let old = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(repo().join("rules")).unwrap() {
+        let p = e.unwrap().path();
+        if !p.is_file() {
+            continue;
+        }
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        if p.ends_with("fees.toml") {
+            let blocks: Vec<&str> = text.split("[[rule]]").collect();
+            let kept: Vec<&str> = blocks
+                .iter()
+                .enumerate()
+                .filter(|(i, b)| *i == 0 || !b.contains("id = \"FEE-DEPOSIT-001\""))
+                .map(|(_, b)| *b)
+                .collect();
+            assert_eq!(kept.len(), blocks.len() - 1, "one rule removed");
+            text = kept.join("[[rule]]");
+        }
+        std::fs::write(old.path().join(p.file_name().unwrap()), text).unwrap();
+    }
+    let examples = std::fs::read_to_string(repo().join("examples/postings.jsonl")).unwrap();
+    let now = xuncha(&["scan", "--format", "jsonl"], &examples);
+    let by_rule: std::collections::BTreeSet<String> = stdout(&now)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| {
+            l["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule_id"] == "FEE-DEPOSIT-001")
+        })
+        .map(|l| l["lead_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!by_rule.is_empty());
+
+    let old_dir = old.path().to_str().unwrap();
+    // New rules against old: the deposit leads appear (or change, where another rule
+    // already raised fee.deposit); nothing is retired.
+    let diff = xuncha(
+        &["scan", "--format", "jsonl", "--diff-rules", old_dir],
+        &examples,
+    );
+    assert!(diff.status.success(), "{}", stderr(&diff));
+    let changes: Vec<serde_json::Value> = stdout(&diff)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: std::collections::BTreeSet<String> = changes
+        .iter()
+        .map(|c| c["lead"]["lead_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, by_rule);
+    assert!(changes.iter().all(|c| c["change"] != "retired"));
+    let added = changes.iter().filter(|c| c["change"] == "added").count();
+    assert!(
+        stderr(&diff).contains(&format!("{added} added, 0 retired")),
+        "{}",
+        stderr(&diff)
+    );
+
+    // The other way round, the same leads are retired.
+    let back = xuncha(
+        &[
+            "scan",
+            "--format",
+            "jsonl",
+            "--rules",
+            old_dir,
+            "--diff-rules",
+            "rules",
+        ],
+        &examples,
+    );
+    assert!(back.status.success(), "{}", stderr(&back));
+    assert!(
+        stderr(&back).contains(&format!("0 added, {added} retired")),
+        "{}",
+        stderr(&back)
+    );
+}
+
+#[test]
+fn topic_rescans_need_a_start_time_and_read_times_as_beijing_time() {
+    let out = xuncha(&["scan", "--topic", "xuncha.postings"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--since"), "{}", stderr(&out));
+    let out = xuncha(&["scan", "--topic", "t", "--since", "2026-13-01"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is not a time"), "{}", stderr(&out));
+}

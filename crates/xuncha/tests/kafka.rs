@@ -275,3 +275,59 @@ fn the_scanner_rides_out_a_broker_outage() {
         &format!("{}\n{}", tail(&scanner.log), broker.log()),
     );
 }
+
+#[test]
+fn a_time_range_rescan_returns_the_leads_of_that_range_and_commits_nothing() {
+    let _g = serial();
+    let rt = rt();
+    let broker = Broker::start();
+    let t = Topics::new("range");
+    rt.block_on(broker.create_topics(&[&t.postings, &t.leads, &t.dlq], 3));
+    // Three days of postings, stamped with their day: 2026-11-01, -02 and -03 at noon,
+    // Beijing time.
+    let all = postings(900);
+    let noon = |day: i64| 1_793_505_600_000 + (day - 1) * 86_400_000;
+    let producer = broker.producer();
+    for (i, day) in all.chunks(300).zip(1..) {
+        rt.block_on(broker.produce_at(&producer, &t.postings, &messages(i), noon(day)));
+    }
+    // The monitoring group has read and committed everything.
+    let logs = tempfile::tempdir().unwrap();
+    let mut scanner = Scanner::start(&broker, &t, logs.path(), "s1");
+    let everything = expected_leads(&matcher(), &all);
+    await_leads(&broker, &t, &everything, Duration::from_secs(180));
+    assert!(scanner.terminate().success());
+    let committed = broker.committed(&t.group, &t.postings, 3);
+    assert_eq!(
+        committed.iter().map(|(_, o)| o).sum::<i64>(),
+        900,
+        "{committed:?}"
+    );
+
+    let rescan = std::process::Command::new(env!("CARGO_BIN_EXE_xuncha"))
+        .current_dir(repo())
+        .args(["scan", "--topic", &t.postings, "--format", "jsonl"])
+        .args(["--since", "2026-11-02", "--until", "2026-11-03T00:00"])
+        .args(["--brokers", &broker.addr()])
+        .env("XUNCHA_RULES", repo().join("rules"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&rescan.stderr);
+    assert!(rescan.status.success(), "{stderr}");
+    assert!(stderr.contains("scanned 300 postings"), "{stderr}");
+    let got: BTreeSet<String> = String::from_utf8_lossy(&rescan.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["lead_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let day2 = expected_leads(&matcher(), &all[300..600]);
+    assert!(!day2.is_empty());
+    assert_same(&got, &day2, &stderr);
+    assert_eq!(
+        broker.committed(&t.group, &t.postings, 3),
+        committed,
+        "the rescan moved the group's offsets"
+    );
+}

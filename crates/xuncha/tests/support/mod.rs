@@ -17,6 +17,7 @@ use rdkafka::util::Timeout;
 use rdkafka::{ClientConfig, Message};
 use xuncha_core::Posting;
 use xuncha_matcher::Matcher;
+use xuncha_pipeline::{Licensing, Scanner as LeadScanner};
 use xuncha_rules::RuleSet;
 
 pub fn repo() -> PathBuf {
@@ -168,6 +169,45 @@ impl Broker {
         }
     }
 
+    /// Produces `(key, value)` pairs stamped with `timestamp_ms`.
+    pub async fn produce_at(
+        &self,
+        producer: &FutureProducer,
+        topic: &str,
+        items: &[(String, Vec<u8>)],
+        timestamp_ms: i64,
+    ) {
+        let futs = items.iter().map(|(k, v)| {
+            producer.send(
+                FutureRecord::to(topic)
+                    .key(k)
+                    .payload(v)
+                    .timestamp(timestamp_ms),
+                Timeout::After(Duration::from_secs(120)),
+            )
+        });
+        for r in futures::future::join_all(futs).await {
+            r.map_err(|(e, _)| e).unwrap();
+        }
+    }
+
+    /// The offsets `group` has committed on each partition of `topic`, read without
+    /// joining the group.
+    pub fn committed(&self, group: &str, topic: &str, partitions: i32) -> Vec<(i32, i64)> {
+        let consumer: BaseConsumer = self.config().set("group.id", group).create().unwrap();
+        let mut tpl = rdkafka::TopicPartitionList::new();
+        for p in 0..partitions {
+            tpl.add_partition(topic, p);
+        }
+        consumer
+            .committed_offsets(tpl, Duration::from_secs(30))
+            .unwrap()
+            .elements()
+            .iter()
+            .map(|e| (e.partition(), e.offset().to_raw().unwrap_or(-1)))
+            .collect()
+    }
+
     /// Reads a topic from the start (no group offsets kept) until `done(records)` holds or
     /// the time runs out; returns every (key, value).
     pub fn read_until(
@@ -314,10 +354,14 @@ impl Drop for Scanner {
     }
 }
 
-/// The matcher the scanner runs, to compute the leads it must emit.
-pub fn matcher() -> Matcher {
+/// What `xuncha run` scans with (the shipped rules, no registry configured), to compute
+/// the leads it must emit.
+pub fn matcher() -> LeadScanner {
     let rules = RuleSet::load(repo().join("rules")).unwrap();
-    Matcher::new(Arc::new(rules)).unwrap()
+    LeadScanner::new(
+        Matcher::new(Arc::new(rules)).unwrap(),
+        Licensing::without_registry(),
+    )
 }
 
 /// `n` postings: real ones from the shared corpus, with every tenth replaced by a posting
@@ -359,8 +403,8 @@ pub fn postings(n: usize) -> Vec<Posting> {
         .collect()
 }
 
-/// The lead ids the matcher gives `postings`.
-pub fn expected_leads(m: &Matcher, postings: &[Posting]) -> BTreeSet<String> {
+/// The lead ids the scanner gives `postings`.
+pub fn expected_leads(m: &LeadScanner, postings: &[Posting]) -> BTreeSet<String> {
     postings
         .iter()
         .flat_map(|p| m.leads(p, "t"))
