@@ -76,3 +76,30 @@ impl KafkaConfig {
         c
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::consumer::BaseConsumer;
+    use rdkafka::producer::BaseProducer;
+
+    use super::KafkaConfig;
+
+    /// Regulators' clusters run TLS with SCRAM: librdkafka must be built with OpenSSL to
+    /// accept those settings at all.
+    #[test]
+    fn tls_and_scram_settings_are_accepted() {
+        let mut c = KafkaConfig::default();
+        for (k, v) in [
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanisms", "SCRAM-SHA-512"),
+            ("sasl.username", "xuncha"),
+            ("sasl.password", "secret"),
+        ] {
+            c.properties.insert(k.into(), v.into());
+        }
+        let consumer: Result<BaseConsumer, _> = c.client().set("group.id", "g").create();
+        consumer.expect("a SASL_SSL consumer");
+        let producer: Result<BaseProducer, _> = c.client().create();
+        producer.expect("a SASL_SSL producer");
+    }
+}
