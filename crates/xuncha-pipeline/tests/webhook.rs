@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{StatusCode, Uri};
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -30,6 +31,8 @@ enum Answer {
     Ok,
     /// HTTP 500 to the first `n` requests, then as `Ok`.
     FailFirst(usize),
+    /// HTTP 429 with `Retry-After: 0` to the first request, then as `Ok`.
+    TooManyOnce,
     /// HTTP 200 with this robot errcode.
     Errcode(i64),
     /// Never answers.
@@ -63,7 +66,7 @@ impl Receiver {
     }
 }
 
-async fn record(State(rx): State<Receiver>, uri: Uri, body: Bytes) -> (StatusCode, String) {
+async fn record(State(rx): State<Receiver>, uri: Uri, body: Bytes) -> Response {
     let body = serde_json::from_slice(&body)
         .unwrap_or_else(|e| panic!("request to {uri} is not JSON: {e}"));
     rx.log.lock().unwrap().push(Req {
@@ -72,15 +75,25 @@ async fn record(State(rx): State<Receiver>, uri: Uri, body: Bytes) -> (StatusCod
         body,
     });
     let n = rx.seen.fetch_add(1, Ordering::SeqCst);
-    let ok = (StatusCode::OK, r#"{"errcode":0,"errmsg":"ok"}"#.to_string());
+    let ok = (StatusCode::OK, r#"{"errcode":0,"errmsg":"ok"}"#).into_response();
     match rx.answer {
         Answer::Ok => ok,
-        Answer::FailFirst(k) if n < k => (StatusCode::INTERNAL_SERVER_ERROR, "busy".into()),
+        Answer::FailFirst(k) if n < k => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "busy").into_response()
+        }
         Answer::FailFirst(_) => ok,
+        Answer::TooManyOnce if n == 0 => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "0")],
+            "slow down",
+        )
+            .into_response(),
+        Answer::TooManyOnce => ok,
         Answer::Errcode(code) => (
             StatusCode::OK,
             format!(r#"{{"errcode":{code},"errmsg":"refused"}}"#),
-        ),
+        )
+            .into_response(),
         Answer::Hang => std::future::pending().await,
     }
 }
@@ -376,6 +389,21 @@ async fn a_receiver_failing_twice_gets_the_alert_once_on_the_third_try() {
         metric(&reg, "xuncha_alert_retries_total", &[("webhook", "wecom")]),
         2
     );
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_over_the_backoff() {
+    let (rx, base) = receiver(Answer::TooManyOnce).await;
+    let reg = Registry::new();
+    let mut c = hook("json", &base, "/json", Format::Json);
+    // Were the backoff used, the retry would wait at least 30 s (half of its 60 s cap):
+    // after the shutdown deadline.
+    c.backoff = Duration::from_secs(3600);
+    let a = Alerts::start(vec![c], &reg).unwrap();
+    a.offer(&[illegal(1, "P")]);
+    a.shutdown(Duration::from_secs(20)).await;
+    assert_eq!(rx.requests().len(), 2, "a 429, then the delivery");
+    assert_eq!(alerts(&reg, "json", "sent"), 1);
 }
 
 #[tokio::test]

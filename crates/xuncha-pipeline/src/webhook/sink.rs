@@ -193,7 +193,8 @@ impl Alerts {
                 .map_err(|e| anyhow::anyhow!("alerts.webhook `{}`: HTTP client: {e}", cfg.name))?;
             checked.push((cfg, url, client));
         }
-        let metrics = AlertMetrics::new(registry)?;
+        let metrics = AlertMetrics::new(registry)
+            .map_err(|e| anyhow::anyhow!("registering the alert metrics: {e}"))?;
         let (closing, _) = watch::channel(false);
         let mut hooks = Vec::new();
         let mut tasks = Vec::new();
