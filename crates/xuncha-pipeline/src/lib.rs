@@ -2,6 +2,7 @@
 //!
 //! ```text
 //!  Source (Kafka | inbox folder | file | channel) ─► scan loop ─► LeadSink (Kafka | SQLite)
+//!                                                         │         └─► (once durable) webhook alerts
 //!                                                         └────► DeadLetterSink (Kafka | SQLite)
 //! ```
 //!
@@ -13,8 +14,10 @@
 //! embedded and distributed modes run this same loop; only the source and sinks differ.
 //!
 //! Every source and sink lives in a folder of its own (`kafka/`, `sqlite/`, `jsonl/`,
-//! `channel/`). This crate knows nothing of rule syntax: it hands postings to a
-//! [`xuncha_matcher::Matcher`] and takes leads back.
+//! `channel/`, `webhook/`). Webhook alerts wrap a lead sink ([`webhook::WithAlerts`]): they
+//! see only leads already durable, and can neither block nor fail the write. This crate
+//! knows nothing of rule syntax: it hands postings to a [`xuncha_matcher::Matcher`] and
+//! takes leads back.
 #![deny(missing_docs)]
 
 pub mod channel;
@@ -27,6 +30,7 @@ pub mod scan_loop;
 pub mod scanner;
 pub mod sqlite;
 mod stage;
+pub mod webhook;
 
 pub use metrics::Metrics;
 pub use record::{DeadLetter, Origin, Payload, Reason, Record};
