@@ -9,6 +9,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use xuncha_pipeline::jsonl::InboxConfig;
 use xuncha_pipeline::kafka::KafkaConfig;
+use xuncha_pipeline::webhook::WebhookConfig;
 
 /// Which sources and sinks `run` wires up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +138,15 @@ impl Default for Reload {
     }
 }
 
+/// Where serious leads are pushed, besides the case queue.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertSettings {
+    /// Webhooks (企业微信 and 钉钉 group robots, plain JSON), each with its own severity
+    /// floor and throttling.
+    pub webhook: Vec<WebhookConfig>,
+}
+
 /// Everything `run` needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -161,6 +171,8 @@ pub struct Config {
     pub crawl: Crawl,
     /// Licence registry.
     pub registry: RegistrySettings,
+    /// Alerts.
+    pub alerts: AlertSettings,
     /// Logs.
     pub log: Log,
 }
@@ -178,6 +190,7 @@ impl Default for Config {
             scan: Scan::default(),
             crawl: Crawl::default(),
             registry: RegistrySettings::default(),
+            alerts: AlertSettings::default(),
             log: Log::default(),
         }
     }
@@ -222,7 +235,7 @@ impl Config {
             let k = k.to_ascii_lowercase();
             [
                 "mode", "rules", "reload", "db", "http", "inbox", "kafka", "scan", "crawl",
-                "registry", "log",
+                "registry", "alerts", "log",
             ]
             .iter()
             .any(|s| k == *s || k.starts_with(&format!("{s}_")))

@@ -458,3 +458,78 @@ fn a_broken_rule_file_keeps_the_running_rules_and_a_fixed_one_is_picked_up() {
         "the log names the file and line: {log}"
     );
 }
+
+#[test]
+fn serious_leads_are_pushed_to_a_webhook_as_well_as_filed() {
+    use std::sync::{Arc, Mutex};
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let sink = got.clone();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let sink = sink.clone();
+            async move {
+                sink.lock()
+                    .unwrap()
+                    .push(serde_json::from_str(&body).unwrap());
+                "ok"
+            }
+        }),
+    );
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let dir = checkout();
+    let d = dir.path();
+    let mut config = std::fs::read_to_string(d.join("config/default.toml")).unwrap();
+    config.push_str(&format!(
+        "\n[[alerts.webhook]]\nname = \"duty\"\nurl = \"http://127.0.0.1:{port}/hook\"\nformat = \"json\"\nmin_severity = \"illegal\"\nper_publisher = {{ count = 0, window = \"10m\" }}\nper_rule = {{ count = 0, window = \"10m\" }}\n"
+    ));
+    std::fs::write(d.join("config/default.toml"), config).unwrap();
+    std::fs::create_dir_all(d.join("data/inbox")).unwrap();
+    std::fs::copy(
+        repo().join("examples/postings.jsonl"),
+        d.join("data/inbox/batch.jsonl"),
+    )
+    .unwrap();
+    ok(xuncha(d, &["run", "--once"]).output().unwrap());
+
+    let filed = ok(xuncha(
+        d,
+        &[
+            "leads",
+            "export",
+            "--format",
+            "jsonl",
+            "--min-severity",
+            "illegal",
+        ],
+    )
+    .output()
+    .unwrap());
+    let mut want: Vec<String> = filed
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["lead_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    want.sort();
+    let mut pushed: Vec<String> = got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|v| v["lead_id"].as_str().unwrap().to_string())
+        .collect();
+    pushed.sort();
+    assert!(!want.is_empty());
+    assert_eq!(pushed, want, "every illegal lead once, nothing else");
+}

@@ -18,6 +18,7 @@ use xuncha_pipeline::kafka::{
     ensure_topics, KafkaDeadLetterSink, KafkaLeadSink, KafkaPostingSink, KafkaSource,
 };
 use xuncha_pipeline::sqlite::{CaseQueue, SqliteSink};
+use xuncha_pipeline::webhook::{Alerts, WithAlerts};
 use xuncha_pipeline::{LeadSink, LoopConfig, Metrics, Scanner, SharedScanner};
 use xuncha_rules::RuleSet;
 
@@ -84,6 +85,10 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
         stop_rx.clone(),
     ));
 
+    let alerts = Alerts::start(config.alerts.webhook.clone(), &registry)?;
+    for name in alerts.webhooks() {
+        tracing::info!(webhook = %name, "alerting");
+    }
     let crawled = start_crawler(&config.crawl, &registry, stop_rx.clone())?;
     let addr = telemetry::serve(&config.http.addr, registry, metrics.ready.clone()).await?;
     tracing::info!(%addr, "serving /metrics /healthz /readyz");
@@ -96,12 +101,13 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
         Mode::Embedded => {
             let queue = Arc::new(CaseQueue::open(&config.db)?);
             let sink = SqliteSink(queue.clone());
+            let leads = WithAlerts::new(SqliteSink(queue.clone()), alerts.clone());
             let source = InboxSource::new(config.inbox.clone(), once)?;
             metrics.ready.set(1);
             tracing::info!(inbox = %config.inbox.dir.display(), db = %config.db.display(), "watching the inbox");
             let inbox = xuncha_pipeline::run(
                 source,
-                &sink,
+                &leads,
                 &sink,
                 &matcher,
                 &metrics,
@@ -118,7 +124,7 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
                     ));
                     let crawl = xuncha_pipeline::run(
                         ChannelSource::new(c.postings),
-                        &sink,
+                        &leads,
                         &sink,
                         &matcher,
                         &metrics,
@@ -158,7 +164,7 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
                 });
             }
             let source = KafkaSource::new(k, metrics.clone())?;
-            let leads = KafkaLeadSink::new(k)?;
+            let leads = WithAlerts::new(KafkaLeadSink::new(k)?, alerts.clone());
             let dead = KafkaDeadLetterSink::new(k)?;
             metrics.ready.set(1);
             tracing::info!(brokers = %k.brokers, group = %k.group, topic = %k.topics.postings, "consuming");
@@ -175,6 +181,7 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
         }
     };
     metrics.ready.set(0);
+    alerts.shutdown(Duration::from_secs(10)).await;
     tracing::info!(
         records = stats.records,
         postings = stats.postings,
