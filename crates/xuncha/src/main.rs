@@ -4,6 +4,7 @@ mod cmd;
 mod config;
 mod input;
 mod output;
+mod report;
 mod telemetry;
 
 use std::path::PathBuf;

@@ -20,9 +20,13 @@ pub struct Args {
     pub files: Vec<String>,
     #[command(flatten)]
     pub rules: RulesArg,
-    /// Output format (default: table on a terminal, JSONL otherwise).
+    /// Output format (default: html when `-o` ends in `.html`, table on a terminal, JSONL
+    /// otherwise).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Write the output to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
     /// Leave out leads below this severity.
     #[arg(long, value_parser = parse_severity)]
     pub min_severity: Option<Severity>,
@@ -37,12 +41,10 @@ pub fn parse_severity(s: &str) -> Result<Severity, String> {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let matcher = super::load_matcher(&args.rules.dir, args.prefilter)?;
-    let stdout = io::stdout();
-    let tty = stdout.is_terminal();
-    let format = args
-        .format
-        .unwrap_or(if tty { Format::Table } else { Format::Jsonl });
-    let mut printer = Printer::new(io::BufWriter::new(stdout.lock()), format, tty);
+    let tty = args.output.is_none() && io::stdout().is_terminal();
+    let format = (args.format).unwrap_or(Format::default_for(args.output.as_deref(), tty));
+    let out = crate::output::open(args.output.as_deref())?;
+    let mut printer = Printer::new(io::BufWriter::new(out), format, tty);
     let now = super::now_rfc3339();
     let (mut postings, mut leads, mut bad) = (0usize, 0usize, 0usize);
     let mut batch = Vec::with_capacity(BATCH);
@@ -77,6 +79,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    printer.report_meta(crate::report::ReportMeta {
+        generated_at: now.clone(),
+        rules_version: matcher.rules().version.clone(),
+        inputs: input::names(&args.files),
+        postings_scanned: Some(postings),
+    });
     printer.finish()?;
     eprintln!(
         "scanned {postings} postings, {leads} leads, {bad} bad lines skipped (rules {})",
