@@ -11,6 +11,9 @@ cargo fmt --all --check
 bash scripts/check-deploy.sh
 cargo clippy --workspace --all-targets --locked -- -D warnings
 TANSU_BIN=$(bash scripts/broker.sh install)
+# The HTML report is checked in a real browser: Debian's chromium, installed if missing.
+CHROMIUM=$(bash scripts/chromium.sh)
+export CHROMIUM
 export TANSU_BIN
 # Every rule's own examples; a failing example fails the build.
 cargo run --locked --quiet -- rules test

@@ -26,6 +26,23 @@ pub fn open(paths: &[String]) -> anyhow::Result<Vec<(String, Box<dyn BufRead + S
     Ok(out)
 }
 
+/// The names [`open`] gives `paths`, for a report to say what it read.
+pub fn names(paths: &[String]) -> Vec<String> {
+    if paths.is_empty() {
+        return vec!["<stdin>".into()];
+    }
+    paths
+        .iter()
+        .map(|p| {
+            if p == "-" {
+                "<stdin>".into()
+            } else {
+                p.clone()
+            }
+        })
+        .collect()
+}
+
 /// Parses one JSONL line into a posting.
 pub fn parse(line: &str) -> Result<Posting, String> {
     let p: Posting = serde_json::from_str(line).map_err(|e| format!("not a posting: {e}"))?;

@@ -5,6 +5,7 @@ mod config;
 mod input;
 mod output;
 mod reload;
+mod report;
 mod telemetry;
 mod undisplayed;
 

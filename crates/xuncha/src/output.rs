@@ -1,9 +1,15 @@
-//! Printing leads: a coloured table for people, JSONL and CSV for programs.
+//! Printing leads: a coloured table for people, JSONL and CSV for programs, and an HTML
+//! report to open and forward.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::Path;
 
+use anyhow::Context;
 use clap::ValueEnum;
 use xuncha_core::{Lead, Severity};
+
+use crate::report::{self, ReportMeta};
 
 /// Output format of `scan`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -14,6 +20,33 @@ pub enum Format {
     Jsonl,
     /// One row per lead.
     Csv,
+    /// A self-contained HTML report: summary, chart, and each lead with its evidence.
+    Html,
+}
+
+impl Format {
+    /// The format when none is asked for: HTML for an `.html` file, the table on a
+    /// terminal, JSONL otherwise.
+    pub fn default_for(output: Option<&Path>, tty: bool) -> Format {
+        let html = output
+            .and_then(|p| p.extension())
+            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+        match (html, tty) {
+            (true, _) => Format::Html,
+            (false, true) => Format::Table,
+            (false, false) => Format::Jsonl,
+        }
+    }
+}
+
+/// Where output goes: the file at `path`, created or truncated, or stdout.
+pub fn open(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(p) => {
+            Box::new(File::create(p).with_context(|| format!("cannot create {}", p.display()))?)
+        }
+        None => Box::new(io::stdout().lock()),
+    })
 }
 
 const RESET: &str = "\x1b[0m";
@@ -39,6 +72,12 @@ enum Sink<W: Write> {
     Table(W),
     Jsonl(W),
     Csv(Box<csv::Writer<W>>),
+    /// The report needs every lead before it can write its summary.
+    Html {
+        out: W,
+        leads: Vec<Lead>,
+        meta: ReportMeta,
+    },
 }
 
 impl<W: Write> Printer<W> {
@@ -47,6 +86,11 @@ impl<W: Write> Printer<W> {
         let out = match format {
             Format::Table => Sink::Table(out),
             Format::Jsonl => Sink::Jsonl(out),
+            Format::Html => Sink::Html {
+                out,
+                leads: Vec::new(),
+                meta: ReportMeta::default(),
+            },
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 let _ = w.write_record([
@@ -69,9 +113,20 @@ impl<W: Write> Printer<W> {
         Printer { out, color }
     }
 
-    /// Writes one lead.
+    /// Sets what the HTML report's header says; the other formats have no header.
+    pub fn report_meta(&mut self, meta: ReportMeta) {
+        if let Sink::Html { meta: m, .. } = &mut self.out {
+            *m = meta;
+        }
+    }
+
+    /// Writes one lead (the HTML report keeps it until [`Printer::finish`]).
     pub fn lead(&mut self, lead: &Lead) -> std::io::Result<()> {
         match &mut self.out {
+            Sink::Html { leads, .. } => {
+                leads.push(lead.clone());
+                Ok(())
+            }
             Sink::Jsonl(out) => {
                 serde_json::to_writer(&mut *out, lead)?;
                 out.write_all(b"\n")
@@ -107,19 +162,25 @@ impl<W: Write> Printer<W> {
         }
     }
 
-    /// The writer underneath (none for CSV, which buffers its own).
+    /// The writer underneath (none for CSV and HTML, which buffer their own).
     pub fn get_mut(&mut self) -> Option<&mut W> {
         match &mut self.out {
             Sink::Table(out) | Sink::Jsonl(out) => Some(out),
-            Sink::Csv(_) => None,
+            _ => None,
         }
     }
 
-    /// Flushes the header of an empty CSV and the output.
+    /// Writes the HTML report, flushes the header of an empty CSV, and flushes the output.
     pub fn finish(&mut self) -> std::io::Result<()> {
         match &mut self.out {
             Sink::Table(out) | Sink::Jsonl(out) => out.flush(),
             Sink::Csv(w) => w.flush(),
+            Sink::Html { out, leads, meta } => {
+                let mut leads = std::mem::take(leads);
+                report::sort(&mut leads);
+                out.write_all(report::render(meta, &leads).as_bytes())?;
+                out.flush()
+            }
         }
     }
 }
@@ -169,5 +230,20 @@ fn highlight(context: &str, matched: &str, mark: &str, reset: &str) -> String {
             &context[i + matched.len()..]
         ),
         _ => context.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_html_file_picks_the_html_report() {
+        let html = Some(Path::new("out/Report.HTML"));
+        assert_eq!(Format::default_for(html, false), Format::Html);
+        assert_eq!(Format::default_for(html, true), Format::Html);
+        let jsonl = Some(Path::new("leads.jsonl"));
+        assert_eq!(Format::default_for(jsonl, false), Format::Jsonl);
+        assert_eq!(Format::default_for(None, true), Format::Table);
     }
 }

@@ -70,11 +70,11 @@ pub enum Command {
         /// Lead id.
         lead_id: String,
     },
-    /// Leads as JSONL or CSV, for the case file.
+    /// Leads as JSONL, CSV or an HTML report, for the case file.
     Export {
         #[command(flatten)]
         filter: FilterArgs,
-        /// jsonl or csv.
+        /// jsonl, csv or html.
         #[arg(long, value_enum, default_value = "jsonl")]
         format: Format,
         /// Write here instead of stdout.
@@ -166,7 +166,7 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             output,
         } => {
             if format == Format::Table {
-                anyhow::bail!("export writes jsonl or csv");
+                anyhow::bail!("export writes jsonl, csv or html");
             }
             let rows = q.list(&filter.filter())?;
             let sink: Box<dyn Write> = match &output {
@@ -176,6 +176,11 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
                 None => Box::new(out.lock()),
             };
             let mut p = Printer::new(io::BufWriter::new(sink), format, false);
+            p.report_meta(crate::report::ReportMeta {
+                generated_at: super::now_rfc3339(),
+                inputs: vec![db.db.display().to_string()],
+                ..Default::default()
+            });
             for r in &rows {
                 p.lead(&r.lead)?;
             }

@@ -37,6 +37,10 @@ pub struct Args {
     /// Output format (default: table on a terminal, JSONL otherwise).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Write the output to FILE instead of stdout (`.html`: the report, unless --format
+    /// says otherwise).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Leave out leads below this severity.
     #[arg(long, value_parser = parse_severity)]
     pub min_severity: Option<Severity>,
@@ -187,19 +191,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let (mut input, bar) = open_input(&args)?;
-    let stdout = io::stdout();
-    let tty = stdout.is_terminal();
-    let format = args
-        .format
-        .unwrap_or(if tty { Format::Table } else { Format::Jsonl });
+    let tty = args.output.is_none() && io::stdout().is_terminal();
+    let format = (args.format).unwrap_or(Format::default_for(args.output.as_deref(), tty));
+    let sink = crate::output::open(args.output.as_deref())?;
     let keep = |l: &Lead| args.min_severity.is_none_or(|m| l.severity >= m);
     let now = super::now_rfc3339();
-    let mut out = Output::new(
-        io::BufWriter::new(stdout.lock()),
-        format,
-        tty,
-        old.is_some(),
-    )?;
+    let mut out = Output::new(io::BufWriter::new(sink), format, tty, old.is_some())?;
     let (mut postings, mut leads, mut bad, mut bytes) = (0usize, 0usize, 0usize, 0u64);
     let mut batch = Vec::with_capacity(BATCH);
     loop {
@@ -252,8 +249,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     bar.finish_and_clear();
-    out.finish()?;
     let version = &scanner.matcher().rules().version;
+    if let Output::Leads(p) = &mut out {
+        p.report_meta(crate::report::ReportMeta {
+            generated_at: now.clone(),
+            rules_version: version.clone(),
+            inputs: match &args.topic {
+                Some(t) => vec![format!(
+                    "{t} {} – {}",
+                    args.since.map(|t| t.to_string()).unwrap_or_default(),
+                    args.until.map_or("now".to_string(), |t| t.to_string())
+                )],
+                None => input::names(&args.files),
+            },
+            postings_scanned: Some(postings),
+        });
+    }
+    out.finish()?;
     match (&old, &out) {
         (Some(o), Output::Diff { counts, .. }) => eprintln!(
             "scanned {postings} postings, {bad} bad lines skipped; rules {} → {version}: {} added, {} retired, {} changed, {} unchanged",
