@@ -67,6 +67,7 @@ mod net;
 mod operator;
 mod politeness;
 mod profile;
+mod recheck;
 mod robots;
 mod state;
 
@@ -84,6 +85,9 @@ pub use metrics::CrawlMetrics;
 pub use net::{canonicalize, is_forbidden_ip};
 pub use operator::{LicenceDisplay, OperatorPage, OperatorRecord, OPERATOR_SCHEMA};
 pub use profile::{FieldSelectors, FieldSpec, ProfileError, SiteProfile};
+pub use recheck::{
+    GenericSite, PageOutcome, RecheckResult, RecheckTarget, Rechecker, RecheckerBuilder,
+};
 pub use state::{CrawlState, StateError};
 
 /// The Kafka topic of postings (key: posting id).
