@@ -194,7 +194,7 @@ impl RecheckOutcome {
 
 impl fmt::Display for RecheckOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -462,36 +462,47 @@ impl CaseQueue {
         }
         let conn = self.conn();
         let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map([&cutoff], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, String>(4)?,
-            ))
-        })?;
+        let rows = stmt.query_map([&cutoff], due_columns)?;
         let mut out = Vec::new();
         for row in rows {
-            let (lead_id, posting_id, url, last_checked_at, json) = row?;
-            let lead: Lead = serde_json::from_str(&json)
-                .with_context(|| format!("{}: lead {lead_id}: stored JSON", self.path.display()))?;
-            let mut flagged: Vec<String> = Vec::new();
-            for f in &lead.findings {
-                if !f.matched.trim().is_empty() && !flagged.contains(&f.matched) {
-                    flagged.push(f.matched.clone());
-                }
-            }
-            out.push(DueLead {
-                lead_id,
-                posting_id,
-                url,
-                content_sha256: lead.posting.content_sha256,
-                flagged,
-                last_checked_at,
-            });
+            out.push(self.due_lead_of(row?)?);
         }
         Ok(out)
+    }
+
+    /// The recheck target of one lead whatever its status or schedule (an analyst asking
+    /// for it now); `None` if there is no such lead or it has no posting URL.
+    pub fn due_lead(&self, lead_id: &str) -> anyhow::Result<Option<DueLead>> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT lead_id, posting_id, url, last_checked_at, lead_json FROM leads
+                 WHERE lead_id = ?1 AND url IS NOT NULL AND url != ''",
+                [lead_id],
+                due_columns,
+            )
+            .optional()?;
+        row.map(|r| self.due_lead_of(r)).transpose()
+    }
+
+    fn due_lead_of(&self, row: DueColumns) -> anyhow::Result<DueLead> {
+        let (lead_id, posting_id, url, last_checked_at, json) = row;
+        let lead: Lead = serde_json::from_str(&json)
+            .with_context(|| format!("{}: lead {lead_id}: stored JSON", self.path.display()))?;
+        let mut flagged: Vec<String> = Vec::new();
+        for f in &lead.findings {
+            if !f.matched.trim().is_empty() && !flagged.contains(&f.matched) {
+                flagged.push(f.matched.clone());
+            }
+        }
+        Ok(DueLead {
+            lead_id,
+            posting_id,
+            url,
+            content_sha256: lead.posting.content_sha256,
+            flagged,
+            last_checked_at,
+        })
     }
 
     /// Records one recheck and moves the lead's `last_checked_at`, its `last_online_at`
@@ -576,6 +587,13 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowResult> {
         last_online_at,
         gone_at,
     }))
+}
+
+/// lead_id, posting_id, url, last_checked_at, lead_json.
+type DueColumns = (String, String, String, Option<String>, String);
+
+fn due_columns(r: &rusqlite::Row<'_>) -> rusqlite::Result<DueColumns> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
 /// Adds the columns a database made by an older version lacks.
@@ -757,6 +775,9 @@ mod tests {
         assert_eq!(ids("2026-11-04T02:00:00Z"), ["open"], "checked 3 days ago");
         let row = q.get("open").unwrap().unwrap();
         assert_eq!(row.last_online_at.as_deref(), Some("2026-11-01T02:00:00Z"));
+        let closed = q.due_lead("closed").unwrap().expect("asked for by id");
+        assert_eq!(closed.flagged, ["押金"]);
+        assert!(q.due_lead("nourl").unwrap().is_none());
         assert!(!q
             .record_recheck(&recheck(
                 "nope",
