@@ -266,3 +266,101 @@ fn row(d: &DueLead, r: &RecheckResult) -> Recheck {
         error: r.error.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::{Format, Serialized, Toml};
+    use figment::Figment;
+
+    #[test]
+    fn settings_default_and_read_from_toml() {
+        let c: RecheckConfig = Figment::from(Serialized::defaults(RecheckConfig::default()))
+            .merge(Toml::string("enabled = true\nafter = \"2d\"\n"))
+            .extract()
+            .unwrap();
+        assert!(c.enabled);
+        assert_eq!(parse_duration(&c.after).unwrap().as_secs(), 2 * 86_400);
+        assert_eq!(c.every, "1h");
+        let bad = Figment::from(Toml::string("aftr = \"2d\"")).extract::<RecheckConfig>();
+        assert!(bad.unwrap_err().to_string().contains("aftr"));
+    }
+
+    /// A lead whose page is on a port nobody listens on: every recheck is an error.
+    fn queue_with_unreachable_lead(dir: &Path) -> (Arc<CaseQueue>, String) {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let lead: xuncha_core::Lead = serde_json::from_value(serde_json::json!({
+            "schema": "xuncha.lead/1",
+            "lead_id": "l1",
+            "category": "fee.deposit",
+            "severity": "illegal",
+            "score": 0.9,
+            "findings": [{"rule_id": "R", "field": "description", "start": 0, "end": 6,
+                          "matched": "押金", "context": "押金"}],
+            "legal_basis": [],
+            "posting": {"id": "p1", "url": format!("http://127.0.0.1:{port}/job/1.html"),
+                        "content_sha256": "00"},
+            "detected_at": "2026-11-01T00:00:00Z",
+            "rules_version": "t",
+            "scanner_version": "t"
+        }))
+        .unwrap();
+        let q = Arc::new(CaseQueue::open(dir.join("q.db")).unwrap());
+        q.upsert(&[lead], "2026-11-01T00:00:00Z").unwrap();
+        (q, "l1".into())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn periodic_rounds_record_until_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let (q, lead) = queue_with_unreachable_lead(dir.path());
+        let rechecker = build_rechecker(
+            &dir.path().join("no-sites"),
+            &dir.path().join("evidence"),
+            CrawlerConfig {
+                max_retries: 0,
+                connect_timeout: Duration::from_secs(2),
+                ..CrawlerConfig::default()
+            },
+            GenericSite {
+                rate_per_sec: 0.0,
+                allow_private_addresses: true,
+            },
+            None,
+        )
+        .unwrap();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(run_periodically(
+            q.clone(),
+            rechecker,
+            Duration::ZERO,
+            Duration::from_millis(20),
+            None,
+            stop_rx,
+        ));
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let history = loop {
+            let h = q.history(&lead).unwrap();
+            if h.len() >= 2 {
+                break h;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no second round: {h:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert!(history
+            .iter()
+            .all(|r| r.outcome == RecheckOutcome::Error && r.http_status.is_none()));
+        assert!(q.get(&lead).unwrap().unwrap().gone_at.is_none());
+        stop_tx.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(30), task)
+            .await
+            .expect("the loop ends once stopped")
+            .unwrap();
+    }
+}
