@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use xuncha_crawler::{
-    parse_duration, CrawlerConfig, GenericSite, PageOutcome, RecheckResult, RecheckTarget,
-    Rechecker, SiteProfile,
+    canonicalize, parse_duration, CrawlerConfig, GenericSite, PageOutcome, RecheckResult,
+    RecheckTarget, Rechecker, SiteProfile,
 };
 use xuncha_pipeline::sqlite::{format_time, CaseQueue, DueLead, Recheck, RecheckOutcome};
 
@@ -125,9 +125,14 @@ pub async fn recheck_leads(
     let results = rechecker.check_all(&targets).await;
     let mut summary = RoundSummary {
         leads: due.len(),
-        pages: results
+        // As the rechecker fetched them: once per canonical URL.
+        pages: due
             .iter()
-            .map(|r| r.final_url.as_deref().unwrap_or(&r.url))
+            .map(|d| {
+                url::Url::parse(&d.url)
+                    .map(|u| canonicalize(&u).to_string())
+                    .unwrap_or_else(|_| d.url.clone())
+            })
             .collect::<std::collections::HashSet<_>>()
             .len(),
         ..RoundSummary::default()
