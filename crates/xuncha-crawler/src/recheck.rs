@@ -39,7 +39,7 @@ use crate::evidence::EvidenceStore;
 use crate::extract::{page_text, parse, posting_fields};
 use crate::fetch::{FetchErrorKind, FetchRequest, Fetched, Fetcher, Response};
 use crate::metrics::CrawlMetrics;
-use crate::net::{canonicalize, host_key};
+use crate::net::{canonicalize, check_url, host_key};
 use crate::profile::{CompiledSelectors, ProfileError, SiteProfile};
 use crate::robots::{RobotsCache, Rules};
 use crate::CrawlerConfig;
@@ -380,6 +380,10 @@ impl Inner {
                 self.generic.rate_per_sec,
             ),
         };
+        // Refused before robots.txt, which would otherwise be the first request to go.
+        if let Err(why) = check_url(&url, allow_private) {
+            return unread(PageOutcome::Error, None, format!("{url}: {why}"), site_name);
+        }
         let rules = self
             .robots
             .rules(
