@@ -25,6 +25,11 @@
 //! (gzip, brotli) but not from its charset, so a server's choice of compression does not
 //! change the hash.
 //!
+//! The same evidence rule holds after a lead is raised: a [`Rechecker`] fetches a
+//! lead's posting page again (to prove it stayed online after a correction order, or to
+//! date its removal), keeps those bytes too, and says whether the flagged text is still
+//! there or the posting is gone.
+//!
 //! # State and resumption
 //!
 //! The crawl state is a SQLite file (`data/crawl.db`, beside the case queue): for each
