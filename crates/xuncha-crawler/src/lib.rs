@@ -25,6 +25,11 @@
 //! (gzip, brotli) but not from its charset, so a server's choice of compression does not
 //! change the hash.
 //!
+//! The same evidence rule holds after a lead is raised: a [`Rechecker`] fetches a
+//! lead's posting page again (to prove it stayed online after a correction order, or to
+//! date its removal), keeps those bytes too, and says whether the flagged text is still
+//! there or the posting is gone.
+//!
 //! # State and resumption
 //!
 //! The crawl state is a SQLite file (`data/crawl.db`, beside the case queue): for each
@@ -67,6 +72,7 @@ mod net;
 mod operator;
 mod politeness;
 mod profile;
+mod recheck;
 mod robots;
 mod state;
 
@@ -84,6 +90,9 @@ pub use metrics::CrawlMetrics;
 pub use net::{canonicalize, is_forbidden_ip};
 pub use operator::{LicenceDisplay, OperatorPage, OperatorRecord, OPERATOR_SCHEMA};
 pub use profile::{FieldSelectors, FieldSpec, ProfileError, SiteProfile};
+pub use recheck::{
+    GenericSite, PageOutcome, RecheckResult, RecheckTarget, Rechecker, RecheckerBuilder,
+};
 pub use state::{CrawlState, StateError};
 
 /// The Kafka topic of postings (key: posting id).

@@ -173,6 +173,8 @@ pub struct Config {
     pub registry: RegistrySettings,
     /// Alerts.
     pub alerts: AlertSettings,
+    /// Rechecks of open leads' pages (embedded mode).
+    pub recheck: crate::recheck::RecheckConfig,
     /// Logs.
     pub log: Log,
 }
@@ -191,6 +193,7 @@ impl Default for Config {
             crawl: Crawl::default(),
             registry: RegistrySettings::default(),
             alerts: AlertSettings::default(),
+            recheck: crate::recheck::RecheckConfig::default(),
             log: Log::default(),
         }
     }
@@ -235,7 +238,7 @@ impl Config {
             let k = k.to_ascii_lowercase();
             [
                 "mode", "rules", "reload", "db", "http", "inbox", "kafka", "scan", "crawl",
-                "registry", "alerts", "log",
+                "registry", "alerts", "recheck", "log",
             ]
             .iter()
             .any(|s| k == *s || k.starts_with(&format!("{s}_")))

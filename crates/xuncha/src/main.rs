@@ -4,6 +4,7 @@ mod cmd;
 mod config;
 mod input;
 mod output;
+mod recheck;
 mod reload;
 mod report;
 mod telemetry;
@@ -39,7 +40,7 @@ enum Command {
     Run(cmd::run::Args),
     /// Crawl the site profiles and write new or changed postings as JSONL.
     Crawl(cmd::crawl::Args),
-    /// The embedded case queue: list, show, export and mark leads.
+    /// The embedded case queue: list, show, export, mark and recheck leads.
     Leads {
         #[command(flatten)]
         db: cmd::leads::Db,

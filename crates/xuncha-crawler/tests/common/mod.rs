@@ -34,12 +34,34 @@ const FL_DETAIL: &str = include_str!("../fixtures/fenlei/detail.html");
 /// The first posting id of the job board.
 pub const FIRST_ID: u32 = 1001;
 
+/// What a posting page of the job board answers, for rechecks of postings that were
+/// corrected, taken down or broken after they were crawled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageState {
+    /// The page as crawled (and as edited).
+    Online,
+    /// The flagged requirements replaced by lawful ones ([`CORRECTED`]).
+    Corrected,
+    /// 404.
+    Removed,
+    /// 410.
+    Deleted,
+    /// 500, every time.
+    Failing,
+    /// A redirect to the home page, as boards do with postings taken down.
+    ToHome,
+}
+
+/// The requirements of a corrected posting: nothing any rule flags.
+pub const CORRECTED: &str = "1. 男女不限，年龄不限；<br>2. 能适应两班倒；";
+
 /// The fixture site's state: its size, the version of each posting (bump one to
 /// "edit" it), and what was requested.
 pub struct Fixture {
     pub jobs: u32,
     pub per_page: u32,
     versions: Mutex<HashMap<u32, u32>>,
+    states: Mutex<HashMap<u32, PageState>>,
     hits: Mutex<HashMap<String, usize>>,
     requests: AtomicU64,
     window: Mutex<Option<(Instant, Instant)>>,
@@ -51,6 +73,7 @@ impl Fixture {
             jobs,
             per_page,
             versions: Mutex::new(HashMap::new()),
+            states: Mutex::new(HashMap::new()),
             hits: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
             window: Mutex::new(None),
@@ -86,6 +109,20 @@ impl Fixture {
     /// Edits posting `id`: its page changes, and so do its validators.
     pub fn edit(&self, id: u32) {
         *self.versions.lock().unwrap().entry(id).or_default() += 1;
+    }
+
+    /// Sets what posting `id`'s page answers from now on.
+    pub fn set_state(&self, id: u32, state: PageState) {
+        self.states.lock().unwrap().insert(id, state);
+    }
+
+    fn state(&self, id: u32) -> PageState {
+        self.states
+            .lock()
+            .unwrap()
+            .get(&id)
+            .copied()
+            .unwrap_or(PageState::Online)
     }
 
     fn version(&self, id: u32) -> u32 {
@@ -201,6 +238,16 @@ pub struct Job {
     pub industry: &'static str,
 }
 
+/// The requirements of each posting (by position), several of them unlawful.
+pub const REQUIREMENTS: &[&str] = &[
+    "1. 年龄18-35岁，限男性；<br>2. 能适应两班倒；",
+    "1. 女性优先，形象气质佳；<br>2. 已婚已育者优先；",
+    "1. 入职需交押金300元（工衣费），满三个月退还；<br>2. 身体健康；",
+    "1. 男女不限，年龄不限；<br>2. 有无经验均可，公司提供免费培训；",
+    "1. 日结工资，多劳多得，加微信详聊；<br>2. 无需经验，在家即可操作；",
+    "1. 本科及以上学历，计算机相关专业；<br>2. 熟悉Spring Boot、MySQL；",
+];
+
 pub fn job(id: u32, version: u32) -> Job {
     const TITLES: &[&str] = &[
         "普工（长白班）",
@@ -236,14 +283,6 @@ pub fn job(id: u32, version: u32) -> Job {
         ("深圳·南山区", "深圳市南山区科技园南区高新南七道"),
         ("东莞·长安镇", "东莞市长安镇乌沙社区兴发南路"),
         ("广州·天河区", "广州市天河区天河路385号"),
-    ];
-    const REQUIREMENTS: &[&str] = &[
-        "1. 年龄18-35岁，限男性；<br>2. 能适应两班倒；",
-        "1. 女性优先，形象气质佳；<br>2. 已婚已育者优先；",
-        "1. 入职需交押金300元（工衣费），满三个月退还；<br>2. 身体健康；",
-        "1. 男女不限，年龄不限；<br>2. 有无经验均可，公司提供免费培训；",
-        "1. 日结工资，多劳多得，加微信详聊；<br>2. 无需经验，在家即可操作；",
-        "1. 本科及以上学历，计算机相关专业；<br>2. 熟悉Spring Boot、MySQL；",
     ];
     let i = (id - FIRST_ID) as usize;
     let (company, industry) = COMPANIES[i % COMPANIES.len()];
@@ -400,7 +439,20 @@ async fn detail(
         return StatusCode::NOT_FOUND.into_response();
     }
     let v = fx.version(id);
-    let mut resp = html(detail_page(id, v));
+    let page = match fx.state(id) {
+        PageState::Online => detail_page(id, v),
+        PageState::Corrected => {
+            let requirement = REQUIREMENTS[(id - FIRST_ID) as usize % REQUIREMENTS.len()];
+            detail_page(id, v).replace(requirement, CORRECTED)
+        }
+        PageState::Removed => return StatusCode::NOT_FOUND.into_response(),
+        PageState::Deleted => return StatusCode::GONE.into_response(),
+        PageState::Failing => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "服务器繁忙").into_response()
+        }
+        PageState::ToHome => return Redirect::temporary("/").into_response(),
+    };
+    let mut resp = html(page);
     match id % 3 {
         0 => {
             let etag = format!("\"{id}-{v}\"");

@@ -2,10 +2,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use anyhow::Context;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
+use time::OffsetDateTime;
 use xuncha_core::{Category, Lead, Severity};
 
 use crate::record::DeadLetter;
@@ -70,6 +72,13 @@ pub struct LeadRow {
     pub last_seen: String,
     /// How many scans found it.
     pub seen_count: i64,
+    /// Last time a recheck fetched its posting page, whatever the outcome.
+    pub last_checked_at: Option<String>,
+    /// Last time a recheck found the flagged content still online (`last_seen` in the
+    /// case file).
+    pub last_online_at: Option<String>,
+    /// When a recheck first found the posting gone; set once, never moved.
+    pub gone_at: Option<String>,
 }
 
 /// Which leads to list.
@@ -126,7 +135,144 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     record_json TEXT NOT NULL,
     UNIQUE (origin, reason)
 );
+CREATE TABLE IF NOT EXISTS rechecks (
+    id              INTEGER PRIMARY KEY,
+    lead_id         TEXT NOT NULL,
+    checked_at      TEXT NOT NULL,
+    outcome         TEXT NOT NULL CHECK (outcome IN ('online', 'changed', 'gone', 'error')),
+    http_status     INTEGER,
+    final_url       TEXT,
+    content_sha256  TEXT,
+    evidence        TEXT,
+    flagged_present INTEGER,
+    flagged_found   INTEGER,
+    flagged_total   INTEGER,
+    error           TEXT
+);
+CREATE INDEX IF NOT EXISTS rechecks_lead ON rechecks (lead_id, checked_at);
 "#;
+
+/// Columns added to `leads` after its first release; a database made before them gets
+/// them on open, with its rows kept.
+const LEAD_COLUMNS_ADDED: &[(&str, &str)] = &[
+    ("last_checked_at", "TEXT"),
+    ("last_online_at", "TEXT"),
+    ("gone_at", "TEXT"),
+];
+
+/// The columns `row` reads, in its order.
+const ROW_COLUMNS: &str =
+    "lead_json, status, first_seen, last_seen, seen_count, last_checked_at, last_online_at, gone_at";
+
+/// What a recheck found of a posting page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecheckOutcome {
+    /// The posting is still shown with its flagged text (or, for a lead without flagged
+    /// text, unchanged).
+    Online,
+    /// The posting is still shown but the flagged text is no longer on it (or, without
+    /// flagged text, its content changed).
+    Changed,
+    /// HTTP 404 or 410, or the page no longer shows the posting.
+    Gone,
+    /// Nothing could be concluded: a 5xx, a network failure, robots.txt, not HTML.
+    Error,
+}
+
+impl RecheckOutcome {
+    /// Snake-case name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecheckOutcome::Online => "online",
+            RecheckOutcome::Changed => "changed",
+            RecheckOutcome::Gone => "gone",
+            RecheckOutcome::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for RecheckOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for RecheckOutcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "online" => Ok(RecheckOutcome::Online),
+            "changed" => Ok(RecheckOutcome::Changed),
+            "gone" => Ok(RecheckOutcome::Gone),
+            "error" => Ok(RecheckOutcome::Error),
+            _ => Err(format!(
+                "unknown recheck outcome `{s}` (online, changed, gone, error)"
+            )),
+        }
+    }
+}
+
+/// One recheck of a lead's posting page, as recorded and as [`CaseQueue::history`]
+/// returns it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Recheck {
+    /// The lead.
+    pub lead_id: String,
+    /// When the page was fetched, RFC 3339 UTC to the second.
+    pub checked_at: String,
+    /// What was found.
+    pub outcome: RecheckOutcome,
+    /// HTTP status of the answer, if one came.
+    pub http_status: Option<u16>,
+    /// The URL that answered, after redirects.
+    pub final_url: Option<String>,
+    /// SHA-256 of the bytes fetched.
+    pub content_sha256: Option<String>,
+    /// Where those bytes are kept (`sha256:<hex>` in the evidence store).
+    pub evidence: Option<String>,
+    /// Whether the lead's flagged text (its findings' `matched` strings) is still on the
+    /// page; `None` when the page was not read or the lead has no flagged text.
+    pub flagged_present: Option<bool>,
+    /// How many of the flagged strings were found.
+    pub flagged_found: Option<u32>,
+    /// How many flagged strings the lead has.
+    pub flagged_total: Option<u32>,
+    /// Why the outcome is `error` or `gone`, when there is more to say than the status.
+    pub error: Option<String>,
+}
+
+/// An open lead whose posting page is due for a recheck.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DueLead {
+    /// The lead.
+    pub lead_id: String,
+    /// Its posting.
+    pub posting_id: String,
+    /// The posting page.
+    pub url: String,
+    /// The posting's content hash when the lead was raised.
+    pub content_sha256: String,
+    /// The flagged text: the findings' `matched` strings, each once, in finding order.
+    pub flagged: Vec<String>,
+    /// The last recheck, if any.
+    pub last_checked_at: Option<String>,
+}
+
+/// A time as the recheck columns hold it: RFC 3339, UTC, to the second, so that the
+/// text order is the time order.
+pub fn format_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
 
 fn rank(s: Severity) -> i64 {
     Severity::ALL.iter().position(|x| *x == s).unwrap_or(0) as i64
@@ -146,6 +292,7 @@ impl CaseQueue {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)
             .with_context(|| format!("schema of {}", path.display()))?;
+        migrate(&conn).with_context(|| format!("migrating {}", path.display()))?;
         Ok(CaseQueue {
             conn: Mutex::new(conn),
             path,
@@ -239,9 +386,7 @@ impl CaseQueue {
 
     /// Leads matching `f`, newest first.
     pub fn list(&self, f: &Filter) -> anyhow::Result<Vec<LeadRow>> {
-        let mut sql = String::from(
-            "SELECT lead_json, status, first_seen, last_seen, seen_count FROM leads WHERE 1 = 1",
-        );
+        let mut sql = format!("SELECT {ROW_COLUMNS} FROM leads WHERE 1 = 1");
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         if let Some(c) = f.category {
             sql.push_str(" AND category = ?");
@@ -278,7 +423,7 @@ impl CaseQueue {
         let conn = self.conn();
         let r = conn
             .query_row(
-                "SELECT lead_json, status, first_seen, last_seen, seen_count FROM leads WHERE lead_id = ?1",
+                &format!("SELECT {ROW_COLUMNS} FROM leads WHERE lead_id = ?1"),
                 [lead_id],
                 row,
             )
@@ -293,6 +438,124 @@ impl CaseQueue {
             params![lead_id, status.as_str()],
         )?;
         Ok(n == 1)
+    }
+
+    /// Open leads (status `new` or `assigned`) with a posting URL, not found gone, and
+    /// never rechecked or last rechecked before `now - recheck_after`: never-checked first,
+    /// then the longest unchecked. At most `limit` of them when given.
+    pub fn due_for_recheck(
+        &self,
+        now: OffsetDateTime,
+        recheck_after: Duration,
+        limit: Option<usize>,
+    ) -> anyhow::Result<Vec<DueLead>> {
+        let cutoff = format_time(now - recheck_after);
+        let mut sql = String::from(
+            "SELECT lead_id, posting_id, url, last_checked_at, lead_json FROM leads
+             WHERE status IN ('new', 'assigned') AND gone_at IS NULL
+               AND url IS NOT NULL AND url != ''
+               AND (last_checked_at IS NULL OR last_checked_at <= ?1)
+             ORDER BY last_checked_at IS NOT NULL, last_checked_at, first_seen, lead_id",
+        );
+        if let Some(n) = limit {
+            sql.push_str(&format!(" LIMIT {n}"));
+        }
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map([&cutoff], due_columns)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(self.due_lead_of(row?)?);
+        }
+        Ok(out)
+    }
+
+    /// The recheck target of one lead whatever its status or schedule (an analyst asking
+    /// for it now); `None` if there is no such lead or it has no posting URL.
+    pub fn due_lead(&self, lead_id: &str) -> anyhow::Result<Option<DueLead>> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT lead_id, posting_id, url, last_checked_at, lead_json FROM leads
+                 WHERE lead_id = ?1 AND url IS NOT NULL AND url != ''",
+                [lead_id],
+                due_columns,
+            )
+            .optional()?;
+        row.map(|r| self.due_lead_of(r)).transpose()
+    }
+
+    fn due_lead_of(&self, row: DueColumns) -> anyhow::Result<DueLead> {
+        let (lead_id, posting_id, url, last_checked_at, json) = row;
+        let lead: Lead = serde_json::from_str(&json)
+            .with_context(|| format!("{}: lead {lead_id}: stored JSON", self.path.display()))?;
+        let mut flagged: Vec<String> = Vec::new();
+        for f in &lead.findings {
+            if !f.matched.trim().is_empty() && !flagged.contains(&f.matched) {
+                flagged.push(f.matched.clone());
+            }
+        }
+        Ok(DueLead {
+            lead_id,
+            posting_id,
+            url,
+            content_sha256: lead.posting.content_sha256,
+            flagged,
+            last_checked_at,
+        })
+    }
+
+    /// Records one recheck and moves the lead's `last_checked_at`, its `last_online_at`
+    /// when the flagged content was found online, and its `gone_at` the first time it was
+    /// found gone (a later recheck never moves it). False if there is no such lead.
+    pub fn record_recheck(&self, r: &Recheck) -> anyhow::Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE leads SET
+                last_checked_at = MAX(COALESCE(last_checked_at, ''), ?2),
+                last_online_at = CASE WHEN ?3 = 'online'
+                                      THEN MAX(COALESCE(last_online_at, ''), ?2)
+                                      ELSE last_online_at END,
+                gone_at = CASE WHEN ?3 = 'gone' AND gone_at IS NULL THEN ?2 ELSE gone_at END
+             WHERE lead_id = ?1",
+            params![r.lead_id, r.checked_at, r.outcome.as_str()],
+        )?;
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO rechecks (lead_id, checked_at, outcome, http_status, final_url, content_sha256,
+                                   evidence, error, flagged_present, flagged_found, flagged_total)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                r.lead_id,
+                r.checked_at,
+                r.outcome.as_str(),
+                r.http_status,
+                r.final_url,
+                r.content_sha256,
+                r.evidence,
+                r.error,
+                r.flagged_present,
+                r.flagged_found,
+                r.flagged_total
+            ],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Every recheck of a lead, oldest first.
+    pub fn history(&self, lead_id: &str) -> anyhow::Result<Vec<Recheck>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT lead_id, checked_at, outcome, http_status, final_url, content_sha256, evidence,
+                    error, flagged_present, flagged_found, flagged_total
+             FROM rechecks WHERE lead_id = ?1 ORDER BY checked_at, id",
+        )?;
+        let rows = stmt.query_map([lead_id], recheck_row)?;
+        rows.map(|r| r.map_err(anyhow::Error::from)).collect()
     }
 
     /// Number of leads.
@@ -311,11 +574,254 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowResult> {
     let first_seen: String = r.get(2)?;
     let last_seen: String = r.get(3)?;
     let seen_count: i64 = r.get(4)?;
+    let last_checked_at: Option<String> = r.get(5)?;
+    let last_online_at: Option<String> = r.get(6)?;
+    let gone_at: Option<String> = r.get(7)?;
     Ok(serde_json::from_str::<Lead>(&json).map(|lead| LeadRow {
         lead,
         status: status.parse().unwrap_or(Status::New),
         first_seen,
         last_seen,
         seen_count,
+        last_checked_at,
+        last_online_at,
+        gone_at,
     }))
+}
+
+/// lead_id, posting_id, url, last_checked_at, lead_json.
+type DueColumns = (String, String, String, Option<String>, String);
+
+fn due_columns(r: &rusqlite::Row<'_>) -> rusqlite::Result<DueColumns> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+/// Adds the columns a database made by an older version lacks.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let mut have = Vec::new();
+    {
+        let mut stmt = conn.prepare("PRAGMA table_info(leads)")?;
+        let names = stmt.query_map([], |r| r.get::<_, String>(1))?;
+        for n in names {
+            have.push(n?);
+        }
+    }
+    for (name, ty) in LEAD_COLUMNS_ADDED {
+        if !have.iter().any(|h| h == name) {
+            conn.execute_batch(&format!("ALTER TABLE leads ADD COLUMN {name} {ty}"))?;
+        }
+    }
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS leads_recheck ON leads (status, gone_at, last_checked_at)",
+    )
+}
+
+fn recheck_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Recheck> {
+    let outcome: String = r.get(2)?;
+    let present: Option<i64> = r.get(8)?;
+    Ok(Recheck {
+        lead_id: r.get(0)?,
+        checked_at: r.get(1)?,
+        outcome: outcome.parse().unwrap_or(RecheckOutcome::Error),
+        http_status: r.get::<_, Option<i64>>(3)?.map(|s| s as u16),
+        final_url: r.get(4)?,
+        content_sha256: r.get(5)?,
+        evidence: r.get(6)?,
+        error: r.get(7)?,
+        flagged_present: present.map(|p| p != 0),
+        flagged_found: r.get::<_, Option<i64>>(9)?.map(|n| n as u32),
+        flagged_total: r.get::<_, Option<i64>>(10)?.map(|n| n as u32),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xuncha_core::{Finding, PostingRef, Span, LEAD_SCHEMA};
+
+    fn lead(id: &str, url: Option<&str>, matched: &[&str]) -> Lead {
+        Lead {
+            schema: LEAD_SCHEMA.into(),
+            lead_id: id.into(),
+            category: Category::DiscriminationGender,
+            severity: Severity::Illegal,
+            score: 0.9,
+            findings: matched
+                .iter()
+                .map(|m| Finding {
+                    rule_id: "R".into(),
+                    field: "description".into(),
+                    span: Span::new(0, m.len()),
+                    matched: (*m).into(),
+                    context: (*m).into(),
+                })
+                .collect(),
+            legal_basis: vec![],
+            penalty: None,
+            posting: PostingRef {
+                id: format!("p-{id}"),
+                url: url.map(String::from),
+                content_sha256: "ab".repeat(32),
+                ..PostingRef::default()
+            },
+            detected_at: "2026-11-01T00:00:00Z".into(),
+            rules_version: "t".into(),
+            scanner_version: "t".into(),
+            licence: None,
+        }
+    }
+
+    fn at(s: &str) -> OffsetDateTime {
+        OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
+    }
+
+    fn recheck(lead_id: &str, when: &str, outcome: RecheckOutcome) -> Recheck {
+        Recheck {
+            lead_id: lead_id.into(),
+            checked_at: when.into(),
+            outcome,
+            http_status: Some(200),
+            final_url: None,
+            content_sha256: None,
+            evidence: None,
+            flagged_present: None,
+            flagged_found: None,
+            flagged_total: None,
+            error: None,
+        }
+    }
+
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    #[test]
+    fn an_older_database_gains_the_recheck_columns_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            // The leads table as it was before rechecks, with one lead in it.
+            let conn = Connection::open(&path).unwrap();
+            let before = SCHEMA
+                .split("CREATE TABLE IF NOT EXISTS rechecks")
+                .next()
+                .unwrap();
+            conn.execute_batch(before).unwrap();
+            let json =
+                serde_json::to_string(&lead("a", Some("http://x.example/1"), &["限男性"])).unwrap();
+            conn.execute(
+                "INSERT INTO leads (lead_id, posting_id, category, severity, severity_rank, score, url,
+                                    rules_version, first_seen, last_seen, lead_json)
+                 VALUES ('a', 'p-a', 'discrimination.gender', 'illegal', 3, 0.9, 'http://x.example/1',
+                         't', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', ?1)",
+                [json],
+            )
+            .unwrap();
+        }
+        let q = CaseQueue::open(&path).unwrap();
+        let row = q.get("a").unwrap().expect("the old row is kept");
+        assert_eq!(row.gone_at, None);
+        assert_eq!(row.last_checked_at, None);
+        let due = q
+            .due_for_recheck(at("2026-11-02T00:00:00Z"), 3 * DAY, None)
+            .unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].flagged, vec!["限男性".to_string()]);
+        // Opening again finds the columns there and adds nothing.
+        drop(q);
+        let q = CaseQueue::open(&path).unwrap();
+        assert_eq!(q.count().unwrap(), 1);
+    }
+
+    #[test]
+    fn due_leads_are_open_with_a_url_not_gone_and_not_checked_lately() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = CaseQueue::open(dir.path().join("q.db")).unwrap();
+        q.upsert(
+            &[
+                lead("open", Some("http://x.example/1"), &["限男性", "限男性"]),
+                lead("closed", Some("http://x.example/2"), &["押金"]),
+                lead("nourl", None, &["押金"]),
+                lead("gone", Some("http://x.example/3"), &["押金"]),
+            ],
+            "2026-11-01T00:00:00Z",
+        )
+        .unwrap();
+        q.set_status("closed", Status::Closed).unwrap();
+        assert!(q
+            .record_recheck(&recheck(
+                "gone",
+                "2026-11-01T01:00:00Z",
+                RecheckOutcome::Gone
+            ))
+            .unwrap());
+        let ids = |now: &str| -> Vec<String> {
+            q.due_for_recheck(at(now), 3 * DAY, None)
+                .unwrap()
+                .into_iter()
+                .map(|d| d.lead_id)
+                .collect()
+        };
+        assert_eq!(ids("2026-11-01T02:00:00Z"), ["open"]);
+        let due = q
+            .due_for_recheck(at("2026-11-01T02:00:00Z"), 3 * DAY, None)
+            .unwrap();
+        assert_eq!(due[0].flagged, ["限男性"], "each flagged string once");
+
+        q.record_recheck(&recheck(
+            "open",
+            "2026-11-01T02:00:00Z",
+            RecheckOutcome::Online,
+        ))
+        .unwrap();
+        assert!(ids("2026-11-03T02:00:00Z").is_empty(), "checked 2 days ago");
+        assert_eq!(ids("2026-11-04T02:00:00Z"), ["open"], "checked 3 days ago");
+        let row = q.get("open").unwrap().unwrap();
+        assert_eq!(row.last_online_at.as_deref(), Some("2026-11-01T02:00:00Z"));
+        let closed = q.due_lead("closed").unwrap().expect("asked for by id");
+        assert_eq!(closed.flagged, ["押金"]);
+        assert!(q.due_lead("nourl").unwrap().is_none());
+        assert!(!q
+            .record_recheck(&recheck(
+                "nope",
+                "2026-11-01T02:00:00Z",
+                RecheckOutcome::Online
+            ))
+            .unwrap());
+    }
+
+    #[test]
+    fn gone_at_is_set_once_and_history_keeps_every_recheck() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = CaseQueue::open(dir.path().join("q.db")).unwrap();
+        q.upsert(
+            &[lead("a", Some("http://x.example/1"), &["限男性"])],
+            "2026-11-01T00:00:00Z",
+        )
+        .unwrap();
+        let steps = [
+            ("2026-11-02T00:00:00Z", RecheckOutcome::Online),
+            ("2026-11-03T00:00:00Z", RecheckOutcome::Error),
+            ("2026-11-04T00:00:00Z", RecheckOutcome::Gone),
+            ("2026-11-05T00:00:00Z", RecheckOutcome::Gone),
+        ];
+        for (when, outcome) in steps {
+            q.record_recheck(&recheck("a", when, outcome)).unwrap();
+        }
+        let row = q.get("a").unwrap().unwrap();
+        assert_eq!(row.gone_at.as_deref(), Some("2026-11-04T00:00:00Z"));
+        assert_eq!(row.last_online_at.as_deref(), Some("2026-11-02T00:00:00Z"));
+        assert_eq!(row.last_checked_at.as_deref(), Some("2026-11-05T00:00:00Z"));
+        let h = q.history("a").unwrap();
+        let got: Vec<(&str, RecheckOutcome)> = h
+            .iter()
+            .map(|r| (r.checked_at.as_str(), r.outcome))
+            .collect();
+        assert_eq!(got, steps);
+        assert!(q.history("b").unwrap().is_empty());
+    }
+
+    #[test]
+    fn times_are_second_precision_utc() {
+        let t = at("2026-11-27T18:04:05.678+08:00");
+        assert_eq!(format_time(t), "2026-11-27T10:04:05Z");
+    }
 }

@@ -3,9 +3,18 @@
 //! Leads are keyed by `lead_id`, so a replay or a rescan never duplicates one; seeing a
 //! lead again moves its `last_seen` and counts it. Analysts move a lead through
 //! `new` → `assigned` → `closed` or `false_positive`.
+//!
+//! Open leads are rechecked on a schedule: each recheck of the posting page is a row of
+//! `rechecks` (outcome, HTTP status, hash and evidence of what was fetched, whether the
+//! flagged text is still there), and the lead keeps `last_checked_at`, `last_online_at`
+//! (the last time its flagged content was seen online) and `gone_at` (set once, the
+//! first time the page was found gone). That history is what proves a posting stayed
+//! online after a correction order.
 
 mod case_queue;
 mod sink;
 
-pub use case_queue::{CaseQueue, Filter, LeadRow, Status};
+pub use case_queue::{
+    format_time, CaseQueue, DueLead, Filter, LeadRow, Recheck, RecheckOutcome, Status,
+};
 pub use sink::SqliteSink;

@@ -1,13 +1,18 @@
-//! `xuncha leads list|show|export|mark`: the embedded case queue for analysts.
+//! `xuncha leads list|show|export|mark|recheck`: the embedded case queue for analysts.
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use xuncha_core::{Category, Severity};
-use xuncha_pipeline::sqlite::{CaseQueue, Filter, Status};
+use xuncha_crawler::{parse_duration, CrawlerConfig, GenericSite};
+use xuncha_pipeline::sqlite::{
+    format_time, CaseQueue, Filter, LeadRow, Recheck, RecheckOutcome, Status,
+};
 
 use crate::output::{Format, Printer};
 
@@ -60,15 +65,21 @@ impl FilterArgs {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// One line per lead: id, status, severity, category, posting, first and last seen.
+    /// One line per lead: id, status, severity, category, posting, first and last seen,
+    /// the date a recheck found its posting gone, and how many scans found it.
     List {
         #[command(flatten)]
         filter: FilterArgs,
     },
-    /// A lead with its evidence highlighted, legal basis and history.
+    /// A lead with its evidence highlighted, legal basis and history: first found, each
+    /// recheck of its posting page, when its flagged text was last seen online and when
+    /// the posting was found gone.
     Show {
         /// Lead id.
         lead_id: String,
+        /// One JSON object: the lead, its status and times, and `rechecks`.
+        #[arg(long)]
+        json: bool,
     },
     /// Leads as JSONL, CSV or an HTML report, for the case file.
     Export {
@@ -91,6 +102,53 @@ pub enum Command {
         /// new, assigned, closed or false_positive.
         status: Status,
     },
+    /// Fetch the posting pages of open leads (new, assigned) again and record in each
+    /// lead's history whether the flagged text is still online, changed, or gone; the
+    /// fetched pages go to the evidence store. One round, unless --every is given.
+    Recheck(RecheckArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RecheckArgs {
+    /// A lead is due when its page was not rechecked for this long (e.g. 3d, 12h, 0s).
+    #[arg(long, default_value = "3d", value_parser = parse_duration)]
+    pub after: Duration,
+    /// Recheck these leads now, whatever their status or schedule (repeatable).
+    #[arg(long = "lead", value_name = "LEAD_ID")]
+    pub leads: Vec<String>,
+    /// Most leads rechecked in one round.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Keep going: a round every this long, until Ctrl-C.
+    #[arg(long, value_parser = parse_duration)]
+    pub every: Option<Duration>,
+    /// Site profiles: pages on their hosts are fetched with their politeness and read
+    /// with their selectors; other pages are read as a whole.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "config/sites",
+        env = "XUNCHA_SITES_DIR"
+    )]
+    pub sites_dir: PathBuf,
+    /// Evidence store: the bytes of every page fetched, named by their SHA-256.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "data/evidence",
+        env = "XUNCHA_EVIDENCE"
+    )]
+    pub evidence: PathBuf,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Time allowed for a whole response (e.g. 30s).
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Allow private and loopback addresses on hosts no site profile covers. Only for
+    /// one's own test sites.
+    #[arg(long)]
+    pub allow_private_addresses: bool,
 }
 
 pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
@@ -108,13 +166,20 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             let mut w = io::BufWriter::new(out.lock());
             writeln!(
                 w,
-                "{:<32}  {:<14} {:<15} {:<34} {:<28} {:<20} {:<20} seen",
-                "lead", "status", "severity", "category", "posting", "first_seen", "last_seen"
+                "{:<32}  {:<14} {:<15} {:<34} {:<28} {:<20} {:<20} {:<10} seen",
+                "lead",
+                "status",
+                "severity",
+                "category",
+                "posting",
+                "first_seen",
+                "last_seen",
+                "gone_at"
             )?;
             for r in &rows {
                 writeln!(
                     w,
-                    "{:<32}  {:<14} {:<15} {:<34} {:<28} {:<20} {:<20} {}",
+                    "{:<32}  {:<14} {:<15} {:<34} {:<28} {:<20} {:<20} {:<10} {}",
                     r.lead.lead_id,
                     r.status.as_str(),
                     r.lead.severity.as_str(),
@@ -122,17 +187,29 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
                     r.lead.posting.id,
                     short_time(&r.first_seen),
                     short_time(&r.last_seen),
+                    r.gone_at
+                        .as_deref()
+                        .map_or("-", |t| t.get(..10).unwrap_or(t)),
                     r.seen_count
                 )?;
             }
             w.flush()?;
             eprintln!("{} lead(s)", rows.len());
         }
-        Command::Show { lead_id } => {
+        Command::Show { lead_id, json } => {
             let Some(r) = q.get(&lead_id)? else {
                 eprintln!("no lead {lead_id} in {}", db.db.display());
                 return Ok(ExitCode::FAILURE);
             };
+            let history = q.history(&lead_id)?;
+            if json {
+                let mut v = serde_json::to_value(&r)?;
+                v["rechecks"] = serde_json::to_value(&history)?;
+                let mut w = out.lock();
+                serde_json::to_writer_pretty(&mut w, &v)?;
+                writeln!(w)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let tty = out.is_terminal();
             let mut p = Printer::new(out.lock(), Format::Table, tty);
             p.lead(&r.lead)?;
@@ -159,6 +236,7 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
                 "  rules        {}  scanner {}",
                 l.rules_version, l.scanner_version
             );
+            print_history(&r, &history);
         }
         Command::Export {
             filter,
@@ -197,6 +275,7 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             w.flush()?;
             eprintln!("{} dead letter(s)", dead.len());
         }
+        Command::Recheck(args) => return recheck(q, args),
         Command::Mark { lead_id, status } => {
             if !q.set_status(&lead_id, status)? {
                 eprintln!("no lead {lead_id} in {}", db.db.display());
@@ -205,6 +284,142 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             println!("{lead_id} {status}");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The recheck history, for the case file: each recheck with its evidence, then when the
+/// flagged text was last seen online and when the posting was first found gone.
+fn print_history(r: &LeadRow, history: &[Recheck]) {
+    println!("  history");
+    // To the second, like the rechecks, so the columns line up.
+    let first = time::OffsetDateTime::parse(
+        &r.first_seen,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map_or_else(|_| r.first_seen.clone(), format_time);
+    println!("    {first:<20}  first found by a scan");
+    for h in history {
+        let status = h
+            .http_status
+            .map_or("HTTP -  ".to_string(), |s| format!("HTTP {s}"));
+        let flagged = match (h.flagged_present, h.flagged_found, h.flagged_total) {
+            (Some(true), Some(n), Some(t)) => format!("yes ({n} of {t})"),
+            (Some(true), _, _) => "yes".to_string(),
+            (Some(false), _, _) => "no".to_string(),
+            (None, _, _) => "-".to_string(),
+        };
+        let mut line = format!(
+            "    {:<20}  recheck {:<7}  {status}  flagged text still there: {flagged:<12}",
+            h.checked_at,
+            h.outcome.as_str()
+        );
+        if let Some(e) = &h.evidence {
+            line.push_str(&format!("  evidence {e}"));
+        }
+        if let Some(e) = &h.error {
+            if h.outcome == RecheckOutcome::Error || h.outcome == RecheckOutcome::Gone {
+                line.push_str(&format!("  ({e})"));
+            }
+        }
+        println!("{}", line.trim_end());
+    }
+    if history.is_empty() {
+        println!("    (not rechecked yet)");
+    }
+    println!(
+        "  last_seen    {}",
+        r.last_online_at
+            .as_deref()
+            .unwrap_or("- (no recheck found the flagged content online)")
+    );
+    println!(
+        "  gone_at      {}",
+        r.gone_at.as_deref().unwrap_or("- (not found gone)")
+    );
+}
+
+fn recheck(q: CaseQueue, args: RecheckArgs) -> anyhow::Result<ExitCode> {
+    let q = Arc::new(q);
+    let defaults = CrawlerConfig::default();
+    let rechecker = crate::recheck::build_rechecker(
+        &args.sites_dir,
+        &args.evidence,
+        CrawlerConfig {
+            concurrency: args.concurrency.max(1),
+            response_timeout: args.timeout.unwrap_or(defaults.response_timeout),
+            ..defaults
+        },
+        GenericSite {
+            allow_private_addresses: args.allow_private_addresses,
+            ..GenericSite::default()
+        },
+        None,
+    )?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let print = |d: &xuncha_pipeline::sqlite::DueLead, r: &xuncha_crawler::RecheckResult| {
+        let status = r.http_status.map_or("-".to_string(), |s| s.to_string());
+        let mut line = format!("{}  {:<7} {:>3}  {}", d.lead_id, r.outcome, status, d.url);
+        if let Some(e) = r.error.as_deref().filter(|_| {
+            matches!(
+                r.outcome,
+                xuncha_crawler::PageOutcome::Error | xuncha_crawler::PageOutcome::Gone
+            )
+        }) {
+            line.push_str(&format!("  ({e})"));
+        }
+        println!("{line}");
+    };
+    rt.block_on(async {
+        if !args.leads.is_empty() {
+            let mut due = Vec::new();
+            for id in &args.leads {
+                match q.due_lead(id)? {
+                    Some(d) => due.push(d),
+                    None => {
+                        anyhow::bail!("no lead {id} with a posting URL in {}", q.path().display())
+                    }
+                }
+            }
+            let s = crate::recheck::recheck_leads(&q, &rechecker, due, print).await?;
+            eprintln!("{s}");
+            return Ok(());
+        }
+        match args.every {
+            None => {
+                let s =
+                    crate::recheck::recheck_round(&q, &rechecker, args.after, args.limit, print)
+                        .await?;
+                eprintln!("{s}");
+            }
+            Some(every) => {
+                // Each round's summary is a log line.
+                crate::telemetry::init_logs(crate::config::LogFormat::Human);
+                let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+                tokio::spawn(async move {
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        let _ = stop_tx.send(true);
+                    }
+                });
+                eprintln!(
+                    "rechecking leads not checked for {:?}, every {every:?}, until Ctrl-C",
+                    args.after
+                );
+                crate::recheck::run_periodically(
+                    q.clone(),
+                    rechecker,
+                    args.after,
+                    every,
+                    args.limit,
+                    stop_rx,
+                )
+                .await;
+            }
+        }
+        Ok(())
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

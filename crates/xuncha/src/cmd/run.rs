@@ -90,7 +90,7 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
         tracing::info!(webhook = %name, "alerting");
     }
     let crawled = start_crawler(&config.crawl, &registry, stop_rx.clone())?;
-    let addr = telemetry::serve(&config.http.addr, registry, metrics.ready.clone()).await?;
+    let addr = telemetry::serve(&config.http.addr, registry.clone(), metrics.ready.clone()).await?;
     tracing::info!(%addr, "serving /metrics /healthz /readyz");
 
     let loop_config = LoopConfig {
@@ -100,6 +100,13 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
     let stats = match config.mode {
         Mode::Embedded => {
             let queue = Arc::new(CaseQueue::open(&config.db)?);
+            crate::recheck::spawn(
+                &config.recheck,
+                &config.crawl,
+                queue.clone(),
+                &registry,
+                stop_rx.clone(),
+            )?;
             let sink = SqliteSink(queue.clone());
             let leads = WithAlerts::new(SqliteSink(queue.clone()), alerts.clone());
             let source = InboxSource::new(config.inbox.clone(), once)?;
