@@ -672,7 +672,7 @@ impl Inner {
             );
             return Ok(());
         }
-        let posting = build_posting(p, entry, &resp, fields, &sha, captured_at);
+        let posting = build_posting(&p.name, entry, &resp, fields, &sha, captured_at);
         sink.send(posting)
             .await
             .map_err(|_| CrawlError::SinkClosed)?;
@@ -793,7 +793,7 @@ impl Inner {
     }
 }
 
-fn entry(site: &str, url: &Url, kind: PageKind) -> FrontierEntry {
+pub(crate) fn entry(site: &str, url: &Url, kind: PageKind) -> FrontierEntry {
     FrontierEntry {
         site: site.to_owned(),
         url: url.to_string(),
@@ -807,8 +807,8 @@ fn tld(url: &Url) -> Option<&str> {
     url.domain().and_then(|d| d.rsplit('.').next())
 }
 
-fn build_posting(
-    p: &SiteProfile,
+pub(crate) fn build_posting(
+    site: &str,
     entry: &FrontierEntry,
     resp: &Response,
     fields: Fields,
@@ -816,8 +816,8 @@ fn build_posting(
     fetched_at: String,
 ) -> Posting {
     let id = match &fields.native_id {
-        Some(native) => format!("{}-{native}", p.name),
-        None => format!("{}-{}", p.name, &sha256_hex(entry.url.as_bytes())[..16]),
+        Some(native) => format!("{site}-{native}"),
+        None => format!("{site}-{}", &sha256_hex(entry.url.as_bytes())[..16]),
     };
     let publisher =
         (fields.publisher.is_some() || fields.licence_no.is_some()).then(|| Publisher {
@@ -836,7 +836,7 @@ fn build_posting(
     }
     Posting {
         id,
-        source: Some(p.name.clone()),
+        source: Some(site.to_owned()),
         url: Some(entry.url.clone()),
         fetched_at: Some(fetched_at),
         title: fields.title,

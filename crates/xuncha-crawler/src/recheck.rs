@@ -32,12 +32,14 @@ use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use url::Url;
+use xuncha_core::Posting;
 
 use crate::charset::decode_html;
-use crate::crawler::CrawlError;
+use crate::crawler::{build_posting, entry, CrawlError};
 use crate::evidence::EvidenceStore;
-use crate::extract::{page_text, parse, posting_fields};
+use crate::extract::{element_text, page_text, parse, posting_fields, Fields};
 use crate::fetch::{FetchErrorKind, FetchRequest, Fetched, Fetcher, Response};
+use crate::frontier::PageKind;
 use crate::metrics::CrawlMetrics;
 use crate::net::{canonicalize, check_url, host_key};
 use crate::profile::{CompiledSelectors, ProfileError, SiteProfile};
@@ -227,6 +229,14 @@ struct Inner {
     outcomes: IntCounterVec,
 }
 
+/// A page fetched and kept as evidence.
+struct Kept {
+    url: Url,
+    site: Option<String>,
+    resp: Response,
+    sha256: String,
+}
+
 /// One fetch of one URL, before it is judged against a target.
 #[derive(Clone, Debug)]
 enum Page {
@@ -285,6 +295,64 @@ impl Rechecker {
         self.inner.judge(target, &page)
     }
 
+    /// Fetches one posting page, keeps it as evidence and extracts the posting: with the
+    /// site profile that allows its host, or else generically (the page's `<title>` or
+    /// first heading as the title, its whole text as the description). For an analyst's
+    /// ad hoc `xuncha scan --url`.
+    pub async fn fetch_posting(&self, url: &str) -> Result<Posting, String> {
+        let k = match self.inner.fetch_kept(url.to_owned()).await {
+            Ok(k) => k,
+            Err(Page::Unread {
+                status, message, ..
+            }) => {
+                return Err(message.unwrap_or_else(|| {
+                    format!(
+                        "{url}: HTTP {}",
+                        status.map_or("?".into(), |s| s.to_string())
+                    )
+                }))
+            }
+            Err(Page::Read { .. }) => unreachable!("fetch_kept fails only unread"),
+        };
+        let (html, _, _) = decode_html(
+            &k.resp.body,
+            k.resp.header("content-type"),
+            k.url.domain().and_then(|d| d.rsplit('.').next()),
+        );
+        let doc = parse(&html).map_err(|why| format!("{url}: {why}"))?;
+        let fetched_at = k.resp.captured_at.format(&Rfc3339).unwrap_or_default();
+        let site = k.site.as_deref().and_then(|n| self.inner.site_named(n));
+        let host = k.url.host_str().unwrap_or("url").to_owned();
+        let (name, fields) = match site {
+            Some(site) => (
+                site.profile.name.clone(),
+                posting_fields(&doc, &site.selectors),
+            ),
+            None => {
+                let title = ["title", "h1"].iter().find_map(|css| {
+                    let sel = scraper::Selector::parse(css).ok()?;
+                    let t = doc.select(&sel).next().map(element_text)?;
+                    (!t.is_empty()).then_some(t)
+                });
+                let fields = Fields {
+                    title,
+                    description: Some(page_text(&doc)).filter(|t| !t.is_empty()),
+                    ..Fields::default()
+                };
+                (host, fields)
+            }
+        };
+        if fields.is_empty() {
+            return Err(format!(
+                "{url}: no posting text on the page (site {name:?})"
+            ));
+        }
+        let entry = entry(&name, &k.url, PageKind::Posting);
+        Ok(build_posting(
+            &name, &entry, &k.resp, fields, &k.sha256, fetched_at,
+        ))
+    }
+
     /// Rechecks every target, fetching each distinct (canonical) URL once, at most
     /// `concurrency` at a time. The results are in the targets' order.
     pub async fn check_all(&self, targets: &[RecheckTarget]) -> Vec<RecheckResult> {
@@ -338,7 +406,9 @@ impl Inner {
         self.sites.iter().find(|s| s.profile.allows_host(host))
     }
 
-    async fn fetch_page(self: Arc<Self>, raw: String) -> Page {
+    /// Fetches `raw` the way the crawler would and keeps the answer as evidence; a page
+    /// that cannot be read comes back as `Err`, already judged.
+    async fn fetch_kept(&self, raw: String) -> Result<Kept, Page> {
         let _permit = self
             .semaphore
             .clone()
@@ -355,20 +425,20 @@ impl Inner {
         let url = match Url::parse(&raw) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
             Ok(_) => {
-                return unread(
+                return Err(unread(
                     PageOutcome::Error,
                     None,
                     format!("{raw}: only http and https are rechecked"),
                     None,
-                )
+                ))
             }
             Err(e) => {
-                return unread(
+                return Err(unread(
                     PageOutcome::Error,
                     None,
                     format!("{raw}: not a URL: {e}"),
                     None,
-                )
+                ))
             }
         };
         let site = self.site_for(&url);
@@ -382,7 +452,12 @@ impl Inner {
         };
         // Refused before robots.txt, which would otherwise be the first request to go.
         if let Err(why) = check_url(&url, allow_private) {
-            return unread(PageOutcome::Error, None, format!("{url}: {why}"), site_name);
+            return Err(unread(
+                PageOutcome::Error,
+                None,
+                format!("{url}: {why}"),
+                site_name,
+            ));
         }
         let rules = self
             .robots
@@ -406,12 +481,12 @@ impl Inner {
                 Rules::DisallowAll(why) => format!("robots.txt could not be read ({why})"),
                 _ => "robots.txt disallows it".to_owned(),
             };
-            return unread(
+            return Err(unread(
                 PageOutcome::Error,
                 None,
                 format!("{url}: not fetched: {why}"),
                 site_name,
-            );
+            ));
         }
         let req = FetchRequest {
             url: &url,
@@ -423,23 +498,23 @@ impl Inner {
         let resp = match self.fetcher.fetch(&req).await {
             Ok(Fetched::Page(resp)) => resp,
             Ok(Fetched::NotHtml(content_type)) => {
-                return unread(
+                return Err(unread(
                     PageOutcome::Error,
                     None,
                     format!("{url}: not HTML ({content_type})"),
                     site_name,
-                )
+                ))
             }
             Ok(Fetched::NotModified) => {
-                return unread(
+                return Err(unread(
                     PageOutcome::Error,
                     Some(304),
                     format!("{url}: 304 to an unconditional request"),
                     site_name,
-                )
+                ))
             }
             Err(e) => {
-                return match e.kind {
+                return Err(match e.kind {
                     FetchErrorKind::Status(s @ (404 | 410)) => Page::Unread {
                         outcome: PageOutcome::Gone,
                         at: OffsetDateTime::now_utc(),
@@ -451,7 +526,7 @@ impl Inner {
                         unread(PageOutcome::Error, Some(s), e.to_string(), site_name)
                     }
                     _ => unread(PageOutcome::Error, None, e.to_string(), site_name),
-                };
+                });
             }
         };
         let captured_at = resp.captured_at.format(&Rfc3339).unwrap_or_default();
@@ -468,7 +543,7 @@ impl Inner {
         let sha256 = match self.evidence.put(&resp.body, &capture) {
             Ok(sha) => sha,
             Err(e) => {
-                return unread(
+                return Err(unread(
                     PageOutcome::Error,
                     Some(resp.status),
                     format!(
@@ -476,18 +551,36 @@ impl Inner {
                         self.evidence.dir().display()
                     ),
                     site_name,
-                )
+                ))
             }
         };
-        let shown = read_page(site, &url, &resp);
-        Page::Read {
-            at: resp.captured_at,
-            status: resp.status,
-            final_url: resp.final_url.to_string(),
+        let site = site.map(|s| s.profile.name.clone());
+        Ok(Kept {
+            url,
+            site,
+            resp,
             sha256,
-            site: site_name,
-            shown,
+        })
+    }
+
+    async fn fetch_page(self: Arc<Self>, raw: String) -> Page {
+        let k = match self.fetch_kept(raw).await {
+            Ok(k) => k,
+            Err(page) => return page,
+        };
+        let site = k.site.as_deref().and_then(|n| self.site_named(n));
+        Page::Read {
+            at: k.resp.captured_at,
+            status: k.resp.status,
+            final_url: k.resp.final_url.to_string(),
+            shown: read_page(site, &k.url, &k.resp),
+            sha256: k.sha256,
+            site: k.site,
         }
+    }
+
+    fn site_named(&self, name: &str) -> Option<&Site> {
+        self.sites.iter().find(|s| s.profile.name == name)
     }
 
     fn judge(&self, target: &RecheckTarget, page: &Page) -> RecheckResult {

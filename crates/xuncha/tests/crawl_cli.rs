@@ -218,3 +218,56 @@ fn a_homepage_without_licence_display_raises_license_undisplayed() {
         .unwrap()
         .contains("未见营业执照"));
 }
+
+#[test]
+fn scan_url_fetches_one_posting_through_the_crawler_and_scans_it() {
+    let addr = server();
+    let dir = tempfile::tempdir().unwrap();
+    let sites = dir.path().join("sites");
+    std::fs::create_dir(&sites).unwrap();
+    std::fs::write(
+        sites.join("tiny.toml"),
+        PROFILE.replace("ADDR", &addr.to_string()),
+    )
+    .unwrap();
+    let scan = |url: &str, sites_dir: &str| {
+        Command::new(env!("CARGO_BIN_EXE_xuncha"))
+            .current_dir(dir.path())
+            .args(["scan", "--url", url, "--sites-dir", sites_dir])
+            .args(["--format", "jsonl"])
+            .env(
+                "XUNCHA_RULES",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules"),
+            )
+            .output()
+            .unwrap()
+    };
+    let url = format!("http://{addr}/job/1.html");
+    let out = scan(&url, "sites");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let leads: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let gender = leads
+        .iter()
+        .find(|l| l["category"] == "discrimination.gender")
+        .unwrap_or_else(|| panic!("{leads:?}\n{stderr}"));
+    assert_eq!(gender["posting"]["id"], "tiny-1");
+    assert_eq!(gender["posting"]["url"], url.as_str());
+    assert_eq!(gender["findings"][0]["field"], "description");
+    let sha = gender["posting"]["content_sha256"].as_str().unwrap();
+    let kept = dir.path().join("data/evidence").join(&sha[..2]).join(sha);
+    assert!(kept.exists(), "the fetched page is kept as evidence");
+
+    // No profile allows the host: loopback is refused, and the scan says so by URL.
+    let out = scan(&url, "no-such-dir");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains(&format!("{url}: skipped: ")) && stderr.contains("1 bad lines"),
+        "{stderr}"
+    );
+}

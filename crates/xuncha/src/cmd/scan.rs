@@ -15,6 +15,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::{format_description, offset};
 use time::{OffsetDateTime, PrimitiveDateTime};
 use xuncha_core::{Lead, Severity};
+use xuncha_crawler::{CrawlerConfig, GenericSite};
 use xuncha_matcher::PrefilterKind;
 use xuncha_pipeline::kafka::{RangeReader, TimeRange};
 use xuncha_pipeline::{Payload, Scanner};
@@ -58,6 +59,27 @@ pub struct Args {
         requires = "since"
     )]
     pub topic: Option<String>,
+    /// Fetch this posting page (repeatable) through the crawler's fetcher and scan it: the
+    /// site profile whose hosts include it extracts the fields, or else the page's title and
+    /// whole text are read. The page is kept in the evidence store.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["files", "topic"])]
+    pub url: Vec<String>,
+    /// With --url: site profiles.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "config/sites",
+        env = "XUNCHA_SITES_DIR"
+    )]
+    pub sites_dir: PathBuf,
+    /// With --url: where fetched pages are kept.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "data/evidence",
+        env = "XUNCHA_EVIDENCE"
+    )]
+    pub evidence: PathBuf,
     /// With --topic: messages from this time (2026-11-01, 2026-11-01T08:00, or RFC 3339;
     /// without an offset, Beijing time UTC+8).
     #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "topic")]
@@ -117,6 +139,8 @@ enum Input {
         lineno: usize,
     },
     Topic(Box<RangeReader>),
+    /// Postings fetched from `--url`s, or why each could not be.
+    Urls(Vec<RawLine>),
 }
 
 impl Input {
@@ -136,6 +160,10 @@ impl Input {
                         return Ok(true);
                     }
                 }
+                Ok(false)
+            }
+            Input::Urls(lines) => {
+                batch.append(lines);
                 Ok(false)
             }
             Input::Topic(reader) => match reader.next_batch(BATCH)? {
@@ -237,7 +265,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         match &input {
-            Input::Files { .. } => bar.set_position(bytes),
+            Input::Files { .. } | Input::Urls(_) => bar.set_position(bytes),
             Input::Topic(_) => bar.set_position(postings as u64 + bad as u64),
         }
         bar.set_message(format!(
@@ -255,6 +283,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             generated_at: now.clone(),
             rules_version: version.clone(),
             inputs: match &args.topic {
+                None if !args.url.is_empty() => args.url.clone(),
                 Some(t) => vec![format!(
                     "{t} {} – {}",
                     args.since.map(|t| t.to_string()).unwrap_or_default(),
@@ -291,6 +320,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn open_input(args: &Args) -> anyhow::Result<(Input, ProgressBar)> {
+    if !args.url.is_empty() {
+        return Ok((Input::Urls(fetch_urls(args)?), progress(None, true)));
+    }
     if let Some(topic) = &args.topic {
         let mut kafka = Config::load(args.config.as_deref())?.kafka;
         if let Some(b) = &args.brokers {
@@ -450,6 +482,31 @@ impl<W: Write> Output<W> {
             Output::Diff { out, .. } => out.flush(),
         }
     }
+}
+
+/// Fetches every `--url` as one posting each (in order); a page that cannot be fetched or
+/// read becomes a line that says why, like a bad input line.
+fn fetch_urls(args: &Args) -> anyhow::Result<Vec<RawLine>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let rechecker = crate::recheck::build_rechecker(
+        &args.sites_dir,
+        &args.evidence,
+        CrawlerConfig::default(),
+        GenericSite::default(),
+        None,
+    )?;
+    Ok(args
+        .url
+        .iter()
+        .map(|url| {
+            let line = rt
+                .block_on(rechecker.fetch_posting(url))
+                .and_then(|p| serde_json::to_string(&p).map_err(|e| e.to_string()));
+            (url.clone(), line)
+        })
+        .collect())
 }
 
 #[cfg(test)]
