@@ -1,4 +1,5 @@
-//! Kafka: the postings consumer, the lead and dead-letter producers, topic creation.
+//! Kafka: the postings consumer, the lead and dead-letter producers, topic creation, and
+//! the crawl frontier shared by several crawler processes.
 //!
 //! At-least-once: offsets are committed by the scan loop's acknowledgement only, after the
 //! producer has had every lead and dead letter of the batch acknowledged by the brokers
@@ -7,10 +8,12 @@
 
 mod admin;
 mod config;
+mod frontier;
 mod sink;
 mod source;
 
 pub use admin::ensure_topics;
 pub use config::{KafkaConfig, Topics};
+pub use frontier::{crawler_group, KafkaFrontier};
 pub use sink::{KafkaDeadLetterSink, KafkaLeadSink, KafkaPostingSink};
 pub use source::KafkaSource;
