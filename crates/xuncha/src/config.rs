@@ -95,6 +95,23 @@ pub struct Crawl {
     pub evidence: PathBuf,
     /// Requests in flight at once, over all sites.
     pub concurrency: usize,
+    /// Where the frontier lives: in the crawl state (`local`, one crawler process) or in
+    /// the topic `kafka.topics.frontier` (`kafka`), shared by every crawler process of the
+    /// group `<kafka.group>-crawler`, each host crawled by exactly one of them.
+    pub frontier: FrontierKind,
+    /// Kafka frontier: how long a pass of a site waits with nothing queued, in flight or
+    /// arriving before it ends (`"10s"`, `"500ms"`).
+    pub frontier_idle: String,
+}
+
+/// Which frontier the crawler uses (`[crawl] frontier`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrontierKind {
+    /// In this process, kept in the crawl state.
+    Local,
+    /// The Kafka topic, shared by several crawler processes.
+    Kafka,
 }
 
 impl Default for Crawl {
@@ -105,6 +122,8 @@ impl Default for Crawl {
             state: "data/crawl.db".into(),
             evidence: "data/evidence".into(),
             concurrency: 16,
+            frontier: FrontierKind::Local,
+            frontier_idle: "10s".into(),
         }
     }
 }
@@ -179,14 +198,16 @@ impl Config {
             None => {}
         }
         // XUNCHA_RULES is also the `--rules` flag of the other commands.
-        // Other tools' XUNCHA_* variables (XUNCHA_CORPUS, XUNCHA_CACHE) are not settings.
+        // Other tools' XUNCHA_* variables (XUNCHA_CORPUS, XUNCHA_CACHE) are not settings,
+        // nor is XUNCHA_CRAWL_DB (`xuncha crawl --state`, which reads this file too).
         let ours = |k: &str| {
             let k = k.to_ascii_lowercase();
-            [
-                "mode", "rules", "db", "http", "inbox", "kafka", "scan", "crawl", "log",
-            ]
-            .iter()
-            .any(|s| k == *s || k.starts_with(&format!("{s}_")))
+            k != "crawl_db"
+                && [
+                    "mode", "rules", "db", "http", "inbox", "kafka", "scan", "crawl", "log",
+                ]
+                .iter()
+                .any(|s| k == *s || k.starts_with(&format!("{s}_")))
         };
         fig = fig.merge(
             Env::prefixed("XUNCHA_")
@@ -219,6 +240,8 @@ mod tests {
             jail.set_env("XUNCHA_KAFKA_GROUP", "g2");
             jail.set_env("XUNCHA_DB", "/tmp/x.db");
             jail.set_env("XUNCHA_KAFKA__TOPICS__LEADS", "other.leads");
+            jail.set_env("XUNCHA_CRAWL_DB", "/tmp/crawl.db");
+            jail.set_env("XUNCHA_CRAWL__FRONTIER", "kafka");
             let c = Config::load(Some(Path::new("k.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.mode, Mode::Kafka);
             assert_eq!(c.kafka.brokers, "a:1");
@@ -227,6 +250,7 @@ mod tests {
             assert_eq!(c.kafka.topics.leads, "other.leads");
             assert_eq!(c.kafka.topics.postings, "xuncha.postings");
             assert_eq!(c.scan.batch_size, 7);
+            assert_eq!(c.crawl.frontier, FrontierKind::Kafka);
             jail.set_env("XUNCHA_KAFKA_BROKERS", "b:2");
             let c = Config::load(Some(Path::new("k.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.kafka.brokers, "b:2");
@@ -252,5 +276,6 @@ mod tests {
         assert_eq!(c.mode, Mode::Embedded);
         let c = Config::load(Some(&root.join("kafka.toml"))).unwrap();
         assert_eq!(c.mode, Mode::Kafka);
+        assert_eq!(c.crawl.frontier, FrontierKind::Kafka);
     }
 }

@@ -9,7 +9,7 @@ use prometheus::Registry;
 use tokio::sync::mpsc;
 use tokio::sync::watch;
 use xuncha_core::Posting;
-use xuncha_crawler::{Crawler, CrawlerConfig, SiteProfile};
+use xuncha_crawler::{Crawler, CrawlerConfig, Frontier, SiteProfile};
 use xuncha_matcher::{Matcher, PrefilterKind};
 use xuncha_pipeline::channel::ChannelSource;
 use xuncha_pipeline::jsonl::InboxSource;
@@ -56,7 +56,11 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
         tracing::info!("stopping: finishing the batch in hand");
         let _ = stop_tx.send(true);
     });
-    let crawled = start_crawler(&config.crawl, &registry, stop_rx.clone())?;
+    let frontier = match config.crawl.enabled {
+        true => crate::cmd::crawl::frontier(&config).await?,
+        false => None,
+    };
+    let crawled = start_crawler(&config.crawl, &registry, frontier, stop_rx.clone())?;
     let addr = telemetry::serve(&config.http.addr, registry, metrics.ready.clone()).await?;
     tracing::info!(%addr, "serving /metrics /healthz /readyz");
 
@@ -160,6 +164,7 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
 fn start_crawler(
     c: &Crawl,
     registry: &Registry,
+    frontier: Option<Arc<dyn Frontier>>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Option<mpsc::Receiver<Posting>>> {
     if !c.enabled {
@@ -178,9 +183,11 @@ fn start_crawler(
         ..CrawlerConfig::default()
     };
     let names: Vec<String> = sites.iter().map(|s| s.name.clone()).collect();
-    let crawler = Crawler::builder(config)
-        .sites(sites)
-        .metrics(registry)
+    let mut builder = Crawler::builder(config).sites(sites).metrics(registry);
+    if let Some(frontier) = frontier {
+        builder = builder.frontier(frontier);
+    }
+    let crawler = builder
         .build()
         .with_context(|| format!("starting the crawler (state {})", c.state.display()))?;
     let cancel = crawler.cancel_token();
