@@ -39,7 +39,10 @@
 //!   and nothing has arrived for it, nothing was done and the assignment has not changed
 //!   for the idle timeout ([`KafkaFrontier::new`]). Entries a page produces reach Kafka
 //!   before the page is done, so after the last page only the consumer's fetch latency
-//!   remains: a few seconds of idle timeout are plenty; longer only delays the end of a pass.
+//!   remains: a few seconds of idle timeout are plenty; longer only delays the end of a
+//!   pass. Until this process has first joined the group (an assignment, even an empty
+//!   one), `pop` waits without a limit: no entry can have arrived yet, and joining takes
+//!   seconds.
 //! - **Rebalance:** when partitions are revoked, their done offsets are committed, and their
 //!   queued entries and seen-sets dropped: the next owner receives everything not yet done,
 //!   from the committed offset. Entries of those partitions already in flight here finish,
@@ -488,11 +491,10 @@ impl Frontier for KafkaFrontier {
                             .push(next.ticket);
                         return Some(next.entry);
                     }
-                    if q.in_flight == 0 {
-                        let since = st
-                            .assigned_at
-                            .map_or(q.last_activity, |a| a.max(q.last_activity));
-                        let deadline = since + self.idle;
+                    // Before the first assignment (joining a group takes seconds) no
+                    // entry can arrive: the idle time counts from the join.
+                    if let (0, Some(assigned_at)) = (q.in_flight, st.assigned_at) {
+                        let deadline = assigned_at.max(q.last_activity) + self.idle;
                         if Instant::now() >= deadline {
                             return None;
                         }
