@@ -26,9 +26,11 @@
 //!   partitions and a dropped frontier commit synchronously what is done.
 //! - **Dedup per pass, per partition.** The owner of a partition keeps, for each site, the
 //!   URLs received in the current pass; a URL received again is dropped (and its offset
-//!   counts as done). [`finish`](Frontier::finish) forgets the site's seen-set. Only the
-//!   owner can tell duplicates, since only it sees all of a host's entries; the pusher never
-//!   filters.
+//!   counts as done). [`finish`](Frontier::finish) forgets the site's seen-set and drops,
+//!   as done, whatever is still queued for it (the rest of a pass stopped at `max_pages`,
+//!   or copies of seeds that came late); entries arriving after it wait for the next
+//!   pass. Only the owner can tell duplicates, since only it sees all of a host's entries;
+//!   the pusher never filters.
 //! - **`begin` in a distributed setting:** every process runs a pass of every site it is
 //!   configured with, and each one's `begin` produces the site's seeds. The owner of the
 //!   seeds' host drops all copies but the first, so the seeds are fetched once a pass
@@ -54,7 +56,7 @@
 //! process never runs waits in its queue, and holds back its partition's commits, until the
 //! process ends.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -185,6 +187,29 @@ impl State {
         }
         p.pending.remove(&ticket.offset);
         p.advance().map(|o| (ticket.partition, o))
+    }
+
+    /// Ends the pass of `site`: forgets its seen-set and drops what is still queued (what
+    /// a pass stopped at `max_pages` left), as done. Returns the commit positions that moved.
+    fn finish(&mut self, site: &str) -> Vec<(i32, i64)> {
+        let Some(q) = self.sites.get_mut(site) else {
+            return Vec::new();
+        };
+        q.seen.clear();
+        let dropped: Vec<Ticket> = q
+            .lists
+            .drain(..)
+            .chain(q.postings.drain(..))
+            .map(|e| e.ticket)
+            .collect();
+        let mut positions: BTreeMap<i32, i64> = BTreeMap::new();
+        for t in dropped {
+            if let Some((p, o)) = self.settle(t) {
+                let e = positions.entry(p).or_insert(o);
+                *e = (*e).max(o);
+            }
+        }
+        positions.into_iter().collect()
     }
 
     /// Files one received message; returns a commit position when it was dropped at once.
@@ -547,18 +572,8 @@ impl Frontier for KafkaFrontier {
 
     fn finish<'a>(&'a self, site: &'a str) -> BoxFuture<'a, Result<(), FrontierError>> {
         Box::pin(async move {
-            let mut st = lock(&self.shared.state);
-            if let Some(q) = st.sites.get_mut(site) {
-                // Entries that arrived after the pass ran dry wait for the next one; their
-                // URLs stay seen so they are not queued twice.
-                let mut seen: HashMap<i32, HashSet<String>> = HashMap::new();
-                for e in q.lists.iter().chain(&q.postings) {
-                    seen.entry(e.ticket.partition)
-                        .or_default()
-                        .insert(e.entry.url.clone());
-                }
-                q.seen = seen;
-            }
+            let positions = lock(&self.shared.state).finish(site);
+            self.commit(&positions, CommitMode::Async);
             Ok(())
         })
     }
@@ -601,6 +616,11 @@ mod tests {
         assert_eq!(st.settle(l1), None, "offset 10 is not done yet");
         assert_eq!(st.settle(p1), Some((0, 14)));
         assert_eq!(st.receive(1, 0, entry("p1", PageKind::Posting)), None);
+        assert_eq!(st.receive(1, 1, entry("p2", PageKind::Posting)), None);
+        // The pass ends with both still queued (stopped at max_pages): dropped, as done.
+        assert_eq!(st.finish("s"), vec![(1, 2)]);
+        assert!(st.sites["s"].postings.is_empty());
+        assert_eq!(st.receive(1, 2, entry("p1", PageKind::Posting)), None);
         assert_eq!(
             st.sites["s"].postings.len(),
             1,
