@@ -4,8 +4,8 @@
 //! restart resumes the pass. Several processes share the topic `xuncha.frontier`, keyed
 //! by host: Kafka gives each host's partition to exactly one process of the consumer
 //! group, so that process alone fetches the host and alone keeps its politeness. That
-//! implementation belongs in the pipeline crate (this crate does not depend on Kafka);
-//! it implements [`Frontier`] like this:
+//! implementation, `xuncha_pipeline::kafka::KafkaFrontier`, lives in the pipeline crate
+//! (this crate does not depend on Kafka); it implements [`Frontier`] like this:
 //!
 //! - [`push`](Frontier::push) produces each entry to `xuncha.frontier`, key = `host`,
 //!   value = the entry as JSON (`{"site":…,"url":…,"host":…,"kind":"list"|"posting"}`);

@@ -96,6 +96,23 @@ pub struct Crawl {
     pub evidence: PathBuf,
     /// Requests in flight at once, over all sites.
     pub concurrency: usize,
+    /// Where the frontier lives: in the crawl state (`local`, one crawler process) or in
+    /// the topic `kafka.topics.frontier` (`kafka`), shared by every crawler process of the
+    /// group `<kafka.group>-crawler`, each host crawled by exactly one of them.
+    pub frontier: FrontierKind,
+    /// Kafka frontier: how long a pass of a site waits with nothing queued, in flight or
+    /// arriving before it ends (`"10s"`, `"500ms"`).
+    pub frontier_idle: String,
+}
+
+/// Which frontier the crawler uses (`[crawl] frontier`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrontierKind {
+    /// In this process, kept in the crawl state.
+    Local,
+    /// The Kafka topic, shared by several crawler processes.
+    Kafka,
 }
 
 impl Default for Crawl {
@@ -106,6 +123,8 @@ impl Default for Crawl {
             state: "data/crawl.db".into(),
             evidence: "data/evidence".into(),
             concurrency: 16,
+            frontier: FrontierKind::Local,
+            frontier_idle: "10s".into(),
         }
     }
 }
@@ -276,6 +295,7 @@ mod tests {
             jail.set_env("XUNCHA_KAFKA__TOPICS__LEADS", "other.leads");
             jail.set_env("XUNCHA_CRAWL_DB", "/tmp/crawl.db");
             jail.set_env("XUNCHA_REGISTRY_DB", "/tmp/registry.db");
+            jail.set_env("XUNCHA_CRAWL__FRONTIER", "kafka");
             let c = Config::load(Some(Path::new("k.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.mode, Mode::Kafka);
             assert_eq!(c.kafka.brokers, "a:1");
@@ -286,6 +306,7 @@ mod tests {
             assert_eq!(c.scan.batch_size, 7);
             assert_eq!(c.crawl.state, PathBuf::from("/tmp/crawl.db"));
             assert_eq!(c.registry.path, Some(PathBuf::from("/tmp/registry.db")));
+            assert_eq!(c.crawl.frontier, FrontierKind::Kafka);
             jail.set_env("XUNCHA_KAFKA_BROKERS", "b:2");
             let c = Config::load(Some(Path::new("k.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.kafka.brokers, "b:2");
@@ -311,5 +332,6 @@ mod tests {
         assert_eq!(c.mode, Mode::Embedded);
         let c = Config::load(Some(&root.join("kafka.toml"))).unwrap();
         assert_eq!(c.mode, Mode::Kafka);
+        assert_eq!(c.crawl.frontier, FrontierKind::Kafka);
     }
 }

@@ -4,6 +4,9 @@
 //! The tests share one machine's two cores, so they run one at a time.
 
 mod support;
+// The crawler's fixture job board.
+#[path = "../../xuncha-crawler/tests/common/mod.rs"]
+mod fixture;
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -330,4 +333,114 @@ fn a_time_range_rescan_returns_the_leads_of_that_range_and_commits_nothing() {
         committed,
         "the rescan moved the group's offsets"
     );
+}
+
+/// A job-board profile (the shipped example) pointed at a fixture board on 127.0.0.1.
+fn board_profile(name: &str, addr: std::net::SocketAddr) -> String {
+    let shipped = std::fs::read_to_string(repo().join("config/sites/jobboard.toml")).unwrap();
+    shipped
+        .lines()
+        .filter(|l| !l.starts_with("homepage") && !l.starts_with("about_urls"))
+        .map(|l| match l.split(" = ").next().unwrap_or("") {
+            "name" => format!("name = \"{name}\""),
+            "start_urls" => format!("start_urls = [\"http://{addr}/jobs/?city=440300&page=1\"]"),
+            "allow_hosts" => "allow_hosts = [\"127.0.0.1\"]".into(),
+            "allow_private_addresses" => "allow_private_addresses = true".into(),
+            "rate_per_sec" => "rate_per_sec = 0".into(),
+            _ => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn two_crawl_processes_share_the_frontier_topic() {
+    let _g = serial();
+    let rt = rt();
+    let broker = Broker::start();
+    let topic = "crawlers.frontier";
+    rt.block_on(broker.create_topics(&[topic], 2));
+    let boards: Vec<_> = rt.block_on(async {
+        let mut boards = Vec::new();
+        for _ in 0..2 {
+            let fx = fixture::Fixture::new(12, 5);
+            let addr = fixture::serve(fx.clone(), 0).await;
+            boards.push((fx, addr));
+        }
+        boards
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let sites = dir.path().join("sites");
+    std::fs::create_dir(&sites).unwrap();
+    for (i, (_, addr)) in boards.iter().enumerate() {
+        std::fs::write(
+            sites.join(format!("board{i}.toml")),
+            board_profile(&format!("board{i}"), *addr),
+        )
+        .unwrap();
+    }
+    let d = dir.path();
+    let mut crawlers: Vec<std::process::Child> = (1..=2)
+        .map(|n| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_xuncha"))
+                .current_dir(repo())
+                .args(["crawl", "--once", "--config", "config/kafka.toml"])
+                .arg("--sites-dir")
+                .arg(&sites)
+                .arg("--out")
+                .arg(d.join(format!("out{n}.jsonl")))
+                .arg("--state")
+                .arg(d.join(format!("state{n}.db")))
+                .arg("--evidence")
+                .arg(d.join(format!("evidence{n}")))
+                .args(["--user-agent", &format!("crawler{n}/1.0")])
+                .env("XUNCHA_KAFKA_BROKERS", broker.addr())
+                .env("XUNCHA_KAFKA_GROUP", "crawlers")
+                .env("XUNCHA_KAFKA__INSTANCE_ID", format!("crawler-{n}"))
+                .env("XUNCHA_KAFKA__TOPICS__FRONTIER", topic)
+                .env("XUNCHA_CRAWL__FRONTIER_IDLE", "3s")
+                .stderr(std::fs::File::create(d.join(format!("crawl{n}.log"))).unwrap())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    for (n, c) in crawlers.iter_mut().enumerate() {
+        let status = loop {
+            if let Some(s) = c.try_wait().unwrap() {
+                break s;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = c.kill();
+                break c.wait().unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert!(
+            status.success(),
+            "crawler {}: {status}\n{}",
+            n + 1,
+            tail(&d.join(format!("crawl{}.log", n + 1)))
+        );
+    }
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for n in 1..=2 {
+        let out = std::fs::read_to_string(d.join(format!("out{n}.jsonl"))).unwrap();
+        for line in out.lines() {
+            let p: serde_json::Value = serde_json::from_str(line).unwrap();
+            *counts
+                .entry(p["id"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+    }
+    let want: BTreeSet<String> = (0..2)
+        .flat_map(|i| {
+            (fixture::FIRST_ID..fixture::FIRST_ID + 12).map(move |id| format!("board{i}-{id}"))
+        })
+        .collect();
+    assert_eq!(counts.keys().cloned().collect::<BTreeSet<_>>(), want);
+    assert!(counts.values().all(|&n| n == 1), "{counts:?}");
+    for (i, (fx, _)) in boards.iter().enumerate() {
+        assert_eq!(fx.agents().len(), 1, "board{i}: {:?}", fx.agents());
+    }
 }

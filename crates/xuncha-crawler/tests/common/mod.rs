@@ -3,8 +3,9 @@
 //! describes), a GBK classifieds site (`config/sites/fenlei-gbk.toml`), and pages that
 //! misbehave (429, 500, hangs, endless bodies, a gzip bomb, redirect loops, a PDF).
 //!
-//! Shared by the integration tests and the benchmark's fixture server
-//! (`examples/fixture_site.rs`).
+//! Shared by the integration tests, the benchmark's fixture server
+//! (`examples/fixture_site.rs`), and the Kafka frontier's test in `xuncha-pipeline`
+//! (included with `#[path]`).
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -63,6 +64,7 @@ pub struct Fixture {
     versions: Mutex<HashMap<u32, u32>>,
     states: Mutex<HashMap<u32, PageState>>,
     hits: Mutex<HashMap<String, usize>>,
+    agents: Mutex<HashMap<String, usize>>,
     requests: AtomicU64,
     window: Mutex<Option<(Instant, Instant)>>,
 }
@@ -75,6 +77,7 @@ impl Fixture {
             versions: Mutex::new(HashMap::new()),
             states: Mutex::new(HashMap::new()),
             hits: Mutex::new(HashMap::new()),
+            agents: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
             window: Mutex::new(None),
         })
@@ -99,6 +102,11 @@ impl Fixture {
             .filter(|(k, _)| k.starts_with(prefix))
             .map(|(_, v)| v)
             .sum()
+    }
+
+    /// Requests so far per `User-Agent` header (which crawler asked).
+    pub fn agents(&self) -> HashMap<String, usize> {
+        self.agents.lock().unwrap().clone()
     }
 
     /// Every request so far.
@@ -178,6 +186,12 @@ async fn count(State(fx): State<Arc<Fixture>>, req: Request, next: Next) -> Resp
         .unwrap_or_default();
     if !key.starts_with("/__") {
         *fx.hits.lock().unwrap().entry(key).or_default() += 1;
+        let agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
+        *fx.agents.lock().unwrap().entry(agent).or_default() += 1;
         fx.requests.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
         let mut w = fx.window.lock().unwrap();
@@ -202,6 +216,7 @@ async fn stats(State(fx): State<Arc<Fixture>>) -> String {
 /// Forgets the requests counted so far (between benchmark runs).
 async fn reset(State(fx): State<Arc<Fixture>>) -> &'static str {
     fx.hits.lock().unwrap().clear();
+    fx.agents.lock().unwrap().clear();
     fx.requests.store(0, Ordering::Relaxed);
     *fx.window.lock().unwrap() = None;
     "ok\n"

@@ -10,7 +10,7 @@ use super::KafkaConfig;
 use crate::record::DeadLetter;
 use crate::stage::{DeadLetterSink, LeadSink};
 
-fn producer(config: &KafkaConfig) -> anyhow::Result<FutureProducer> {
+pub(super) fn producer(config: &KafkaConfig) -> anyhow::Result<FutureProducer> {
     config
         .client()
         .set("enable.idempotence", "true")
@@ -23,7 +23,7 @@ fn producer(config: &KafkaConfig) -> anyhow::Result<FutureProducer> {
 }
 
 /// Sends `(key, value)` pairs and waits until every one is acknowledged.
-async fn send_all(
+pub(super) async fn send_all(
     p: &FutureProducer,
     topic: &str,
     items: Vec<(String, Vec<u8>)>,

@@ -5,12 +5,18 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
-use xuncha_crawler::{parse_duration, CrawlError, CrawlStats, Crawler, CrawlerConfig, SiteProfile};
+use xuncha_crawler::{
+    parse_duration, CrawlError, CrawlStats, Crawler, CrawlerConfig, Frontier, SiteProfile,
+};
+use xuncha_pipeline::kafka::{crawler_group, ensure_topics, KafkaFrontier};
+
+use crate::config::{Config, FrontierKind};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -61,9 +67,16 @@ pub struct Args {
     /// User-Agent; robots.txt rules are matched against its first word.
     #[arg(long)]
     pub user_agent: Option<String>,
+    /// Settings file, read as `run` reads it (default: config/default.toml if it exists,
+    /// then XUNCHA_* variables). Its `[crawl] frontier` picks the frontier; with `kafka`,
+    /// its `[kafka]` section says where (several `xuncha crawl` processes then share the
+    /// sites' hosts).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let settings = Config::load(args.config.as_deref())?;
     let mut sites = SiteProfile::load_dir(&args.sites_dir)?;
     if !args.sites.is_empty() {
         if let Some(missing) = args
@@ -111,7 +124,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let stats = rt.block_on(crawl(config, sites, args.once, out, operators))?;
+    let stats = rt.block_on(async {
+        let frontier = frontier(&settings).await?;
+        crawl(config, sites, frontier, args.once, out, operators).await
+    })?;
     Ok(if stats.errors_total > 0 && emitted(&stats) == 0 {
         ExitCode::from(1)
     } else {
@@ -119,15 +135,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The frontier `[crawl] frontier` asks for: `None` for the crawler's own local one, or the
+/// Kafka one (its topic created if missing). Also used by `run`.
+pub(crate) async fn frontier(settings: &Config) -> anyhow::Result<Option<Arc<dyn Frontier>>> {
+    match settings.crawl.frontier {
+        FrontierKind::Local => Ok(None),
+        FrontierKind::Kafka => {
+            let idle = parse_duration(&settings.crawl.frontier_idle)
+                .map_err(|e| anyhow::anyhow!("[crawl] frontier_idle: {e}"))?;
+            let k = &settings.kafka;
+            ensure_topics(k, &[&k.topics.frontier]).await?;
+            let frontier = KafkaFrontier::new(k, idle)?;
+            tracing::info!(brokers = %k.brokers, topic = %k.topics.frontier, group = %crawler_group(k), "frontier in Kafka");
+            Ok(Some(Arc::new(frontier)))
+        }
+    }
+}
+
 async fn crawl(
     config: CrawlerConfig,
     sites: Vec<SiteProfile>,
+    frontier: Option<Arc<dyn Frontier>>,
     once: bool,
     out: Box<dyn Write + Send>,
     operators: Option<File>,
 ) -> anyhow::Result<CrawlStats> {
     let state = config.state_path.clone();
     let mut builder = Crawler::builder(config).sites(sites);
+    if let Some(frontier) = frontier {
+        builder = builder.frontier(frontier);
+    }
     let (otx, orx) = mpsc::channel(16);
     if operators.is_some() {
         builder = builder.operator_sink(otx);

@@ -10,7 +10,7 @@ use prometheus::Registry;
 use tokio::sync::mpsc;
 use tokio::sync::watch;
 use xuncha_core::Posting;
-use xuncha_crawler::{Crawler, CrawlerConfig, OperatorRecord, SiteProfile};
+use xuncha_crawler::{Crawler, CrawlerConfig, Frontier, OperatorRecord, SiteProfile};
 use xuncha_matcher::{Matcher, PrefilterKind};
 use xuncha_pipeline::channel::ChannelSource;
 use xuncha_pipeline::jsonl::InboxSource;
@@ -89,7 +89,11 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
     for name in alerts.webhooks() {
         tracing::info!(webhook = %name, "alerting");
     }
-    let crawled = start_crawler(&config.crawl, &registry, stop_rx.clone())?;
+    let frontier = match config.crawl.enabled {
+        true => crate::cmd::crawl::frontier(&config).await?,
+        false => None,
+    };
+    let crawled = start_crawler(&config.crawl, &registry, frontier, stop_rx.clone())?;
     let addr = telemetry::serve(&config.http.addr, registry.clone(), metrics.ready.clone()).await?;
     tracing::info!(%addr, "serving /metrics /healthz /readyz");
 
@@ -204,6 +208,7 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
 fn start_crawler(
     c: &Crawl,
     registry: &Registry,
+    frontier: Option<Arc<dyn Frontier>>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Option<Crawled>> {
     if !c.enabled {
@@ -223,10 +228,14 @@ fn start_crawler(
     };
     let names: Vec<String> = sites.iter().map(|s| s.name.clone()).collect();
     let (otx, operators) = mpsc::channel(64);
-    let crawler = Crawler::builder(config)
+    let mut builder = Crawler::builder(config)
         .sites(sites)
         .metrics(registry)
-        .operator_sink(otx)
+        .operator_sink(otx);
+    if let Some(frontier) = frontier {
+        builder = builder.frontier(frontier);
+    }
+    let crawler = builder
         .build()
         .with_context(|| format!("starting the crawler (state {})", c.state.display()))?;
     let cancel = crawler.cancel_token();
