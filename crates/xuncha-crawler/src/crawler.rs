@@ -168,10 +168,7 @@ impl CrawlerBuilder {
     pub fn build(self) -> Result<Crawler, CrawlError> {
         let mut sites = Vec::with_capacity(self.sites.len());
         for profile in self.sites {
-            let selectors = profile.compile().map_err(|message| ProfileError {
-                path: format!("site {:?}", profile.name).into(),
-                message,
-            })?;
+            let selectors = profile.compile_site()?;
             sites.push(Arc::new(Site { profile, selectors }));
         }
         let registry = self.registry.unwrap_or_default();

@@ -279,6 +279,14 @@ impl SiteProfile {
             .collect()
     }
 
+    /// The compiled selectors, or an error naming the site.
+    pub(crate) fn compile_site(&self) -> Result<CompiledSelectors, ProfileError> {
+        self.compile().map_err(|message| ProfileError {
+            path: format!("site {:?}", self.name).into(),
+            message,
+        })
+    }
+
     pub(crate) fn compile(&self) -> Result<CompiledSelectors, String> {
         let sel = |key: &str, css: &str| {
             Selector::parse(css).map_err(|e| format!("{key} = {css:?}: not a CSS selector: {e}"))

@@ -42,7 +42,7 @@ use crate::fetch::{FetchErrorKind, FetchRequest, Fetched, Fetcher, Response};
 use crate::frontier::PageKind;
 use crate::metrics::CrawlMetrics;
 use crate::net::{canonicalize, check_url, host_key};
-use crate::profile::{CompiledSelectors, ProfileError, SiteProfile};
+use crate::profile::{CompiledSelectors, SiteProfile};
 use crate::robots::{RobotsCache, Rules};
 use crate::CrawlerConfig;
 
@@ -173,10 +173,7 @@ impl RecheckerBuilder {
     pub fn build(self) -> Result<Rechecker, CrawlError> {
         let mut sites = Vec::with_capacity(self.sites.len());
         for profile in self.sites {
-            let selectors = profile.compile().map_err(|message| ProfileError {
-                path: format!("site {:?}", profile.name).into(),
-                message,
-            })?;
+            let selectors = profile.compile_site()?;
             sites.push(Site { profile, selectors });
         }
         let outcomes = IntCounterVec::new(

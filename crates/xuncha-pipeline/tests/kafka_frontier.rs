@@ -12,10 +12,10 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use broker::Broker;
+use broker::{rt, serial, Broker};
 use common::{Fixture, FIRST_ID};
 use rdkafka::producer::FutureRecord;
 use rdkafka::util::Timeout;
@@ -28,19 +28,6 @@ const JOBS: u32 = 12;
 const PER_PAGE: u32 = 5;
 /// Short, so a crawler that owns none of a site's hosts ends its pass soon.
 const IDLE: Duration = Duration::from_secs(2);
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// The shipped job-board profile pointed at a fixture board: loopback allowed, no
 /// politeness delay, every posting due.

@@ -23,14 +23,8 @@ pub struct Args {
     /// Crawl only this site (repeatable); default: every profile in the sites directory.
     #[arg(long = "site", value_name = "NAME")]
     pub sites: Vec<String>,
-    /// Directory of site profiles (one TOML file per site).
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "config/sites",
-        env = "XUNCHA_SITES_DIR"
-    )]
-    pub sites_dir: PathBuf,
+    #[command(flatten)]
+    pub pages: super::PageArgs,
     /// One pass over each site, then exit (default: a new pass after each site's
     /// pass_interval, until Ctrl-C).
     #[arg(long)]
@@ -50,14 +44,6 @@ pub struct Args {
         env = "XUNCHA_CRAWL_DB"
     )]
     pub state: PathBuf,
-    /// Evidence store: the bytes of every posting page, named by their SHA-256.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "data/evidence",
-        env = "XUNCHA_EVIDENCE"
-    )]
-    pub evidence: PathBuf,
     /// Requests in flight at once, over all sites.
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
@@ -77,7 +63,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let settings = Config::load(args.config.as_deref())?;
-    let mut sites = SiteProfile::load_dir(&args.sites_dir)?;
+    let mut sites = SiteProfile::load_dir(&args.pages.sites_dir)?;
     if !args.sites.is_empty() {
         if let Some(missing) = args
             .sites
@@ -87,14 +73,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let known: Vec<&str> = sites.iter().map(|s| s.name.as_str()).collect();
             anyhow::bail!(
                 "no site {missing:?} in {} (sites: {})",
-                args.sites_dir.display(),
+                args.pages.sites_dir.display(),
                 known.join(", ")
             );
         }
         sites.retain(|s| args.sites.contains(&s.name));
     }
     if sites.is_empty() {
-        anyhow::bail!("no site profiles in {}", args.sites_dir.display());
+        anyhow::bail!("no site profiles in {}", args.pages.sites_dir.display());
     }
     let defaults = CrawlerConfig::default();
     let config = CrawlerConfig {
@@ -105,7 +91,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .clone()
             .unwrap_or(defaults.user_agent.clone()),
         state_path: args.state.clone(),
-        evidence_dir: args.evidence.clone(),
+        evidence_dir: args.pages.evidence.clone(),
         ..defaults
     };
     let out: Box<dyn Write + Send> = match &args.out {

@@ -122,23 +122,8 @@ pub struct RecheckArgs {
     /// Keep going: a round every this long, until Ctrl-C.
     #[arg(long, value_parser = parse_duration)]
     pub every: Option<Duration>,
-    /// Site profiles: pages on their hosts are fetched with their politeness and read
-    /// with their selectors; other pages are read as a whole.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "config/sites",
-        env = "XUNCHA_SITES_DIR"
-    )]
-    pub sites_dir: PathBuf,
-    /// Evidence store: the bytes of every page fetched, named by their SHA-256.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "data/evidence",
-        env = "XUNCHA_EVIDENCE"
-    )]
-    pub evidence: PathBuf,
+    #[command(flatten)]
+    pub pages: super::PageArgs,
     /// Requests in flight at once.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
@@ -342,8 +327,8 @@ fn recheck(q: CaseQueue, args: RecheckArgs) -> anyhow::Result<ExitCode> {
     let q = Arc::new(q);
     let defaults = CrawlerConfig::default();
     let rechecker = crate::recheck::build_rechecker(
-        &args.sites_dir,
-        &args.evidence,
+        &args.pages.sites_dir,
+        &args.pages.evidence,
         CrawlerConfig {
             concurrency: args.concurrency.max(1),
             response_timeout: args.timeout.unwrap_or(defaults.response_timeout),

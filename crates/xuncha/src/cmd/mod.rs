@@ -15,6 +15,29 @@ use xuncha_matcher::{Matcher, PrefilterKind};
 use xuncha_pipeline::Licensing;
 use xuncha_rules::RuleSet;
 
+/// Where pages are fetched with and kept: shared by `crawl`, `scan --url` and
+/// `leads recheck`.
+#[derive(clap::Args, Debug)]
+pub struct PageArgs {
+    /// Site profiles (one TOML file per site): pages on their hosts are fetched with their
+    /// politeness and read with their selectors.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "config/sites",
+        env = "XUNCHA_SITES_DIR"
+    )]
+    pub sites_dir: std::path::PathBuf,
+    /// Evidence store: the bytes of every page fetched, named by their SHA-256.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "data/evidence",
+        env = "XUNCHA_EVIDENCE"
+    )]
+    pub evidence: std::path::PathBuf,
+}
+
 /// Loads the rule set in `dir` and builds a matcher, or says every problem with file:line.
 pub fn load_matcher(dir: &std::path::Path, kind: PrefilterKind) -> anyhow::Result<Matcher> {
     let rules = RuleSet::load(dir).map_err(|e| anyhow::anyhow!("{e}"))?;

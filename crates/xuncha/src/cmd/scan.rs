@@ -64,22 +64,8 @@ pub struct Args {
     /// whole text are read. The page is kept in the evidence store.
     #[arg(long, value_name = "URL", conflicts_with_all = ["files", "topic"])]
     pub url: Vec<String>,
-    /// With --url: site profiles.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "config/sites",
-        env = "XUNCHA_SITES_DIR"
-    )]
-    pub sites_dir: PathBuf,
-    /// With --url: where fetched pages are kept.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "data/evidence",
-        env = "XUNCHA_EVIDENCE"
-    )]
-    pub evidence: PathBuf,
+    #[command(flatten)]
+    pub pages: super::PageArgs,
     /// With --topic: messages from this time (2026-11-01, 2026-11-01T08:00, or RFC 3339;
     /// without an offset, Beijing time UTC+8).
     #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "topic")]
@@ -491,8 +477,8 @@ fn fetch_urls(args: &Args) -> anyhow::Result<Vec<RawLine>> {
         .enable_all()
         .build()?;
     let rechecker = crate::recheck::build_rechecker(
-        &args.sites_dir,
-        &args.evidence,
+        &args.pages.sites_dir,
+        &args.pages.evidence,
         CrawlerConfig::default(),
         GenericSite::default(),
         None,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
-pub use broker::{free_port, repo, Broker};
+pub use broker::{free_port, repo, rt, serial, Broker};
 use xuncha_core::Posting;
 use xuncha_matcher::Matcher;
 use xuncha_pipeline::{Licensing, Scanner as LeadScanner};
