@@ -60,11 +60,13 @@ impl Licensing {
     }
 
     /// The lookup result a lead records.
-    fn lookup(&self, check: &LicenceCheck) -> LicenceLookup {
+    fn lookup(&self, check: &LicenceCheck, posting: &Posting) -> LicenceLookup {
         LicenceLookup {
             outcome: check.outcome.to_string(),
             registry: self.source.clone(),
-            operator: check.publisher.clone(),
+            // The company stands for the operator when the posting names no publisher
+            // (the check reads it the same way).
+            operator: check.publisher.clone().or_else(|| posting.company.clone()),
             queried: check.queried.clone(),
             entry: check.entry.as_ref().map(|e| {
                 let mut s = format!("{} · {}", e.name(), e.licence_no());
@@ -157,7 +159,7 @@ impl Scanner {
             }
             return;
         }
-        let lookup = self.licensing.lookup(check);
+        let lookup = self.licensing.lookup(check, posting);
         let (Some(severity), true) = (check.severity(), check.is_violation()) else {
             if let Some(i) = at {
                 leads[i].licence = Some(lookup);
