@@ -533,3 +533,55 @@ fn serious_leads_are_pushed_to_a_webhook_as_well_as_filed() {
     assert!(!want.is_empty());
     assert_eq!(pushed, want, "every illegal lead once, nothing else");
 }
+
+#[test]
+fn sighup_reloads_the_rules_when_watching_is_off() {
+    let dir = checkout();
+    let d = dir.path();
+    let rules = d.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for e in std::fs::read_dir(repo().join("rules")).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::create_dir_all(d.join("data/inbox")).unwrap();
+    let port = free_port();
+    let mut child = xuncha(d, &["run"])
+        .env("XUNCHA_RULES", &rules)
+        .env("XUNCHA_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("XUNCHA_RELOAD__WATCH", "false")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let metrics = || http_get(port, "/metrics");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !metrics().contains("xuncha_ready 1") {
+        assert!(Instant::now() < deadline, "the scanner did not start");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::fs::write(
+        rules.join("hand.toml"),
+        HANDEDNESS.replace("PATTERN_END", ""),
+    )
+    .unwrap();
+    // Not watched: nothing happens until the signal (longer than the default interval a
+    // watching run would have reloaded within).
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(!metrics().contains("xuncha_rules_reloads_total{outcome=\"ok\"}"));
+    Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    while !metrics().contains("xuncha_rules_reloads_total{outcome=\"ok\"} 1") {
+        assert!(Instant::now() < deadline, "SIGHUP did not reload");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
