@@ -345,7 +345,9 @@ fn two_crawl_processes_share_the_frontier_topic() {
     let rt = rt();
     let broker = Broker::start();
     let topic = "crawlers.frontier";
+    let postings = "crawlers.postings";
     rt.block_on(broker.create_topics(&[topic], 2));
+    rt.block_on(broker.create_topics(&[postings], 3));
     let boards: Vec<_> = rt.block_on(async {
         let mut boards = Vec::new();
         for _ in 0..2 {
@@ -373,8 +375,12 @@ fn two_crawl_processes_share_the_frontier_topic() {
                 .args(["crawl", "--once", "--config", "config/kafka.toml"])
                 .arg("--sites-dir")
                 .arg(&sites)
-                .arg("--out")
-                .arg(d.join(format!("out{n}.jsonl")))
+                // The first writes JSONL, the second produces to the postings topic, as a
+                // crawler of the distributed mode does.
+                .args(match n {
+                    1 => vec!["--out".to_string(), format!("{}/out1.jsonl", d.display())],
+                    _ => vec!["--kafka".to_string()],
+                })
                 .arg("--state")
                 .arg(d.join(format!("state{n}.db")))
                 .arg("--evidence")
@@ -384,6 +390,7 @@ fn two_crawl_processes_share_the_frontier_topic() {
                 .env("XUNCHA_KAFKA_GROUP", "crawlers")
                 .env("XUNCHA_KAFKA__INSTANCE_ID", format!("crawler-{n}"))
                 .env("XUNCHA_KAFKA__TOPICS__FRONTIER", topic)
+                .env("XUNCHA_KAFKA__TOPICS__POSTINGS", postings)
                 .env("XUNCHA_CRAWL__FRONTIER_IDLE", "3s")
                 .stderr(std::fs::File::create(d.join(format!("crawl{n}.log"))).unwrap())
                 .spawn()
@@ -404,20 +411,28 @@ fn two_crawl_processes_share_the_frontier_topic() {
         };
         assert!(
             status.success(),
-            "crawler {}: {status}\n{}",
+            "crawler {}: {status}\n{}\nthe other:\n{}",
             n + 1,
-            tail(&d.join(format!("crawl{}.log", n + 1)))
+            tail(&d.join(format!("crawl{}.log", n + 1))),
+            tail(&d.join(format!("crawl{}.log", 2 - n)))
         );
     }
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
-    for n in 1..=2 {
-        let out = std::fs::read_to_string(d.join(format!("out{n}.jsonl"))).unwrap();
-        for line in out.lines() {
-            let p: serde_json::Value = serde_json::from_str(line).unwrap();
-            *counts
-                .entry(p["id"].as_str().unwrap().to_owned())
-                .or_default() += 1;
-        }
+    let out = std::fs::read_to_string(d.join("out1.jsonl")).unwrap();
+    for line in out.lines() {
+        let p: serde_json::Value = serde_json::from_str(line).unwrap();
+        *counts
+            .entry(p["id"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    let from_jsonl = counts.values().sum::<usize>();
+    let produced = broker.read_until(postings, Duration::from_secs(30), |got| {
+        got.len() + from_jsonl >= 24
+    });
+    for (key, value) in &produced {
+        let p: serde_json::Value = serde_json::from_slice(value).unwrap();
+        assert_eq!(p["id"].as_str().unwrap(), key, "keyed by posting id");
+        *counts.entry(key.clone()).or_default() += 1;
     }
     let want: BTreeSet<String> = (0..2)
         .flat_map(|i| {

@@ -7,9 +7,10 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use super::KafkaConfig;
 
-/// Creates the postings, leads and dead-letter topics if they do not exist. Topics are
-/// created explicitly because broker-side auto-creation is often off (and is on some
-/// brokers unreliable).
+/// Creates the postings, leads and dead-letter topics (and `extra`) if they do not exist.
+/// Topics are created explicitly because broker-side auto-creation is often off (and is on
+/// some brokers unreliable); only missing ones are asked for, so a principal without the
+/// Create permission runs fine once the topics are there.
 pub async fn ensure_topics(config: &KafkaConfig, extra: &[&str]) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> = config
         .client()
@@ -18,6 +19,21 @@ pub async fn ensure_topics(config: &KafkaConfig, extra: &[&str]) -> anyhow::Resu
     let t = &config.topics;
     let mut names: Vec<&str> = vec![&t.postings, &t.leads, &t.dlq];
     names.extend_from_slice(extra);
+    names.sort_unstable();
+    names.dedup();
+    let meta = admin
+        .inner()
+        .fetch_metadata(None, Duration::from_secs(30))
+        .with_context(|| format!("listing the topics on {}", config.brokers))?;
+    names.retain(|n| {
+        !meta
+            .topics()
+            .iter()
+            .any(|t| t.name() == *n && t.error().is_none())
+    });
+    if names.is_empty() {
+        return Ok(());
+    }
     let topics: Vec<NewTopic<'_>> = names
         .iter()
         .map(|n| {

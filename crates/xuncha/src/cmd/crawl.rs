@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use xuncha_crawler::{
     parse_duration, CrawlError, CrawlStats, Crawler, CrawlerConfig, Frontier, SiteProfile,
 };
-use xuncha_pipeline::kafka::{crawler_group, ensure_topics, KafkaFrontier};
+use xuncha_pipeline::kafka::{crawler_group, ensure_topics, KafkaFrontier, KafkaPostingSink};
 
 use crate::config::{Config, FrontierKind};
 
@@ -32,6 +32,11 @@ pub struct Args {
     /// Write the postings to this file as JSONL instead of standard output.
     #[arg(long, value_name = "FILE.jsonl")]
     pub out: Option<PathBuf>,
+    /// Produce the postings to the postings topic of the settings' `[kafka]` (key: posting
+    /// id), for the scanners, instead of writing JSONL: a crawler process of the
+    /// distributed mode.
+    #[arg(long, conflicts_with = "out")]
+    pub kafka: bool,
     /// Also read each site's homepage and about pages and write what they show of their
     /// licences to this file as JSONL.
     #[arg(long, value_name = "FILE.jsonl")]
@@ -112,6 +117,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     let stats = rt.block_on(async {
         let frontier = frontier(&settings).await?;
+        let out = match args.kafka {
+            true => {
+                let k = &settings.kafka;
+                ensure_topics(k, &[]).await?;
+                tracing::info!(brokers = %k.brokers, topic = %k.topics.postings, "postings to Kafka");
+                Output::Kafka(KafkaPostingSink::new(k)?)
+            }
+            false => Output::Jsonl(out),
+        };
         crawl(config, sites, frontier, args.once, out, operators).await
     })?;
     Ok(if stats.errors_total > 0 && emitted(&stats) == 0 {
@@ -143,7 +157,7 @@ async fn crawl(
     sites: Vec<SiteProfile>,
     frontier: Option<Arc<dyn Frontier>>,
     once: bool,
-    out: Box<dyn Write + Send>,
+    out: Output,
     operators: Option<File>,
 ) -> anyhow::Result<CrawlStats> {
     let state = config.state_path.clone();
@@ -170,7 +184,13 @@ async fn crawl(
     });
 
     let (tx, rx) = mpsc::channel(1024);
-    let writer = tokio::task::spawn_blocking(move || write_jsonl(rx, out));
+    let writer = match out {
+        Output::Jsonl(out) => tokio::task::spawn_blocking(move || write_jsonl(rx, out)),
+        Output::Kafka(sink) => tokio::spawn(async move {
+            let sent = sink.forward(rx).await.map_err(io::Error::other)?;
+            Ok(sent as usize)
+        }),
+    };
     let op_writer = tokio::task::spawn_blocking(move || match operators {
         Some(file) => write_jsonl(orx, Box::new(file)),
         None => Ok(0),
@@ -200,6 +220,14 @@ async fn crawl(
     };
     progress.finish(&stats, written);
     Ok(stats)
+}
+
+/// Where crawled postings go.
+enum Output {
+    /// JSON lines to a file or stdout.
+    Jsonl(Box<dyn Write + Send>),
+    /// The postings topic.
+    Kafka(KafkaPostingSink),
 }
 
 /// Writes each record as one JSON line; a closed stdout (`| head`) ends the crawl.
