@@ -286,6 +286,13 @@ fn lead_section(l: &Lead) -> Markup {
                 dt { "线索编号 Lead id" } dd.wrap { code { (l.lead_id) } }
                 dt { "发现时间 Detected" } dd { (l.detected_at) }
                 dt { "规则 Rules" } dd { code { (l.rule_ids().join(" ")) } }
+                @if let Some(lic) = &l.licence {
+                    dt { "名录核查 Registry" } dd.wrap {
+                        (lic.summary) br;
+                        "名录 Registry: " (lic.registry.as_deref().unwrap_or("未查询 none consulted"))
+                        @if let Some(e) = &lic.entry { br; "登记 Listed as: " (e) }
+                    }
+                }
             }
             h4 { "证据 Evidence" }
             ol.findings {

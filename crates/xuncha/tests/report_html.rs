@@ -99,6 +99,12 @@ fn assert_report_holds(doc: &Html, leads: &[Value]) {
                 assert!(text.contains(field), "lead {id} lacks {field}");
             }
         }
+        if let Some(summary) = l["licence"]["summary"].as_str() {
+            assert!(
+                text.contains(summary),
+                "lead {id} lacks its registry lookup"
+            );
+        }
         for b in l["legal_basis"].as_array().unwrap() {
             let article = b["article"].as_str().unwrap();
             assert!(text.contains(article), "lead {id} lacks {article}");
