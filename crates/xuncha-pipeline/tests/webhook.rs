@@ -228,7 +228,12 @@ async fn wecom_markdown_carries_the_evidence_and_the_posting_url() {
         &reg,
     )
     .unwrap();
-    let l = illegal(1, "某某人力");
+    let mut l = illegal(1, "某某人力");
+    l.licence = Some(xuncha_core::LicenceLookup {
+        outcome: "not_found".into(),
+        summary: "not_found: looked up 某某人力".into(),
+        ..Default::default()
+    });
     // Many long findings: the message must still fit the robot's limit.
     let mut long = illegal(2, "另一家");
     long.findings = (0..50)
@@ -260,6 +265,8 @@ async fn wecom_markdown_carries_the_evidence_and_the_posting_url() {
         "2026-11-27T08:00:00Z",
         "《就业服务与就业管理规定》第十四条第（四）项",
         "第六十七条",
+        "名录核查",
+        "not_found: looked up 某某人力",
         l.lead_id.as_str(),
     ] {
         assert!(c.contains(needle), "`{needle}` missing from:\n{c}");

@@ -179,6 +179,9 @@ fn lead_markdown(lead: &Lead) -> (String, Vec<String>) {
     if let Some(x) = &p.fetched_at {
         l.push(format!("**抓取时间**：{x}"));
     }
+    if let Some(lic) = &lead.licence {
+        l.push(format!("**名录核查**：{}", one_line(&lic.summary, 300)));
+    }
     if !lead.legal_basis.is_empty() {
         let basis: Vec<String> = lead.legal_basis.iter().map(legal).collect();
         l.push(format!("**法律依据**：{}", basis.join("；")));
