@@ -16,8 +16,10 @@
 //! Every source and sink lives in a folder of its own (`kafka/`, `sqlite/`, `jsonl/`,
 //! `channel/`, `webhook/`). Webhook alerts wrap a lead sink ([`webhook::WithAlerts`]): they
 //! see only leads already durable, and can neither block nor fail the write. This crate
-//! knows nothing of rule syntax: it hands postings to a [`xuncha_matcher::Matcher`] and
-//! takes leads back.
+//! knows nothing of rule syntax: it hands postings to a [`Scanner`] (the
+//! [`xuncha_matcher::Matcher`] plus the licence registry check) and takes leads back. The
+//! Kafka folder also holds the reader of a time range for rescans and the crawl frontier
+//! several crawler processes share.
 #![deny(missing_docs)]
 
 pub mod channel;
