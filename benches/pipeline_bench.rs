@@ -15,36 +15,15 @@
 //! commit of the last message, so start-up and the group join count for neither.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::util::Timeout;
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 
 const PARTITIONS: i32 = 6;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn client(brokers: &str) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", brokers);
-    c
-}
 
 struct Killed(Child);
 
@@ -55,63 +34,22 @@ impl Drop for Killed {
     }
 }
 
-fn start_broker(dir: &std::path::Path, port: u16) -> Killed {
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/broker.sh"))
-        .arg("path")
-        .output()
-        .unwrap();
-    let bin = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    assert!(bin.exists(), "run `bash scripts/broker.sh install` first");
-    let url = format!("tcp://127.0.0.1:{port}");
-    let child = Command::new(bin)
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-            "--storage-engine",
-            "sqlite://tansu.db",
-        ])
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Killed(child)
-}
-
 /// Sum of the group's committed offsets on `topic`.
-fn committed(brokers: &str, group: &str, topic: &str) -> i64 {
-    let c: BaseConsumer = client(brokers).set("group.id", group).create().unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition(topic, p);
-    }
-    match c.committed_offsets(tpl, Duration::from_secs(10)) {
-        Ok(t) => t
-            .elements()
-            .iter()
-            .map(|e| match e.offset() {
-                Offset::Offset(o) => o,
-                _ => 0,
-            })
-            .sum(),
-        Err(_) => 0,
-    }
+fn committed(broker: &Broker, group: &str, topic: &str) -> i64 {
+    broker
+        .committed(group, topic, PARTITIONS)
+        .iter()
+        .map(|(_, o)| (*o).max(0))
+        .sum()
 }
 
 /// Polls the group's commits until `n` messages are committed; returns the rate between
 /// the first commit and the last.
-fn measure(brokers: &str, group: &str, topic: &str, n: i64) -> f64 {
+fn measure(broker: &Broker, group: &str, topic: &str, n: i64) -> f64 {
     let deadline = Instant::now() + Duration::from_secs(600);
     let mut first: Option<(Instant, i64)> = None;
     loop {
-        let c = committed(brokers, group, topic);
+        let c = committed(broker, group, topic);
         let now = Instant::now();
         if c > 0 && first.is_none() {
             first = Some((now, c));
@@ -126,15 +64,17 @@ fn measure(brokers: &str, group: &str, topic: &str, n: i64) -> f64 {
     }
 }
 
-async fn passthrough(brokers: String, from: String, to: String, n: i64) {
-    let consumer: StreamConsumer = client(&brokers)
+async fn passthrough(client: ClientConfig, from: String, to: String, n: i64) {
+    let consumer: StreamConsumer = client
+        .clone()
         .set("group.id", "bench-passthrough")
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         .create()
         .unwrap();
     consumer.subscribe(&[&from]).unwrap();
-    let producer: FutureProducer = client(&brokers)
+    let producer: FutureProducer = client
+        .clone()
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("linger.ms", "5")
@@ -177,6 +117,11 @@ async fn passthrough(brokers: String, from: String, to: String, n: i64) {
     tokio::time::sleep(Duration::from_secs(2)).await;
 }
 
+#[path = "../crates/xuncha-pipeline/tests/support/broker.rs"]
+mod broker;
+
+use broker::{repo, Broker};
+
 fn main() {
     let n: usize = std::env::args()
         .nth(1)
@@ -187,10 +132,8 @@ fn main() {
         xuncha.exists(),
         "build it first: cargo build --release -p xuncha"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _broker = start_broker(dir.path(), port);
-    let brokers = format!("127.0.0.1:{port}");
+    let broker = Broker::start();
+    let brokers = broker.addr();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -206,29 +149,15 @@ fn main() {
         .collect();
     let bytes: usize = postings.iter().map(|(_, v)| v.len()).sum();
     rt.block_on(async {
-        let admin: AdminClient<DefaultClientContext> = client(&brokers).create().unwrap();
-        let names = ["bench.postings", "bench.copy", "bench.leads", "bench.dlq"];
-        let topics: Vec<NewTopic<'_>> = names
-            .iter()
-            .map(|t| NewTopic::new(t, PARTITIONS, TopicReplication::Fixed(1)))
-            .collect();
-        for r in admin
-            .create_topics(&topics, &AdminOptions::new())
-            .await
-            .unwrap()
-        {
-            r.unwrap();
-        }
-        let producer: FutureProducer = client(&brokers).set("linger.ms", "20").create().unwrap();
-        let futs = postings.iter().map(|(k, v)| {
-            producer.send(
-                FutureRecord::to("bench.postings").key(k).payload(v),
-                Timeout::Never,
+        broker
+            .create_topics(
+                &["bench.postings", "bench.copy", "bench.leads", "bench.dlq"],
+                PARTITIONS,
             )
-        });
-        for r in futures::future::join_all(futs).await {
-            r.map_err(|(e, _)| e).unwrap();
-        }
+            .await;
+        broker
+            .produce(&broker.producer(), "bench.postings", &postings)
+            .await;
     });
     eprintln!(
         "{n} postings ({:.1} MB) in bench.postings; passthrough first",
@@ -236,12 +165,12 @@ fn main() {
     );
 
     let task = rt.spawn(passthrough(
-        brokers.clone(),
+        broker.config(),
         "bench.postings".into(),
         "bench.copy".into(),
         n as i64,
     ));
-    let pass = measure(&brokers, "bench-passthrough", "bench.postings", n as i64);
+    let pass = measure(&broker, "bench-passthrough", "bench.postings", n as i64);
     rt.block_on(task).unwrap();
 
     let scanner = Command::new(&xuncha)
@@ -259,7 +188,7 @@ fn main() {
         .spawn()
         .unwrap();
     let _scanner = Killed(scanner);
-    let scan = measure(&brokers, "bench-scanner", "bench.postings", n as i64);
+    let scan = measure(&broker, "bench-scanner", "bench.postings", n as i64);
 
     println!(
         "postings                      {n} ({:.1} MB of JSON)",

@@ -69,21 +69,32 @@ fn server_with_home(home: &'static str) -> std::net::SocketAddr {
     addr
 }
 
-#[test]
-fn crawl_once_writes_postings_as_jsonl() {
-    let addr = server();
+/// A checkout-like folder with `sites/tiny.toml` pointed at `addr`.
+fn tiny_site(addr: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let sites = dir.path().join("sites");
     std::fs::create_dir(&sites).unwrap();
-    std::fs::write(
-        sites.join("tiny.toml"),
-        PROFILE.replace("ADDR", &addr.to_string()),
-    )
-    .unwrap();
+    std::fs::write(sites.join("tiny.toml"), PROFILE.replace("ADDR", addr)).unwrap();
+    dir
+}
+
+/// `xuncha` run in `dir` with the repository's rules.
+fn xuncha(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xuncha"));
+    c.current_dir(dir).env(
+        "XUNCHA_RULES",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules"),
+    );
+    c
+}
+
+#[test]
+fn crawl_once_writes_postings_as_jsonl() {
+    let addr = server();
+    let dir = tiny_site(&addr.to_string());
     let out = dir.path().join("postings.jsonl");
     let run = || {
-        Command::new(env!("CARGO_BIN_EXE_xuncha"))
-            .current_dir(dir.path())
+        xuncha(dir.path())
             .args([
                 "crawl",
                 "--once",
@@ -139,16 +150,8 @@ fn crawl_once_writes_postings_as_jsonl() {
 
 #[test]
 fn an_unknown_site_is_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let sites = dir.path().join("sites");
-    std::fs::create_dir(&sites).unwrap();
-    std::fs::write(
-        sites.join("tiny.toml"),
-        PROFILE.replace("ADDR", "127.0.0.1:9"),
-    )
-    .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_xuncha"))
-        .current_dir(dir.path())
+    let dir = tiny_site("127.0.0.1:9");
+    let output = xuncha(dir.path())
         .args(["crawl", "--once", "--sites-dir", "sites", "--site", "nope"])
         .output()
         .unwrap();
@@ -175,8 +178,7 @@ fn a_homepage_without_licence_display_raises_license_undisplayed() {
         )
         .unwrap();
     }
-    let crawl = Command::new(env!("CARGO_BIN_EXE_xuncha"))
-        .current_dir(dir.path())
+    let crawl = xuncha(dir.path())
         .args(["crawl", "--once", "--sites-dir", "sites"])
         .args(["--out", "postings.jsonl", "--operators", "operators.jsonl"])
         .output()
@@ -186,13 +188,8 @@ fn a_homepage_without_licence_display_raises_license_undisplayed() {
         "{}",
         String::from_utf8_lossy(&crawl.stderr)
     );
-    let scan = Command::new(env!("CARGO_BIN_EXE_xuncha"))
-        .current_dir(dir.path())
+    let scan = xuncha(dir.path())
         .args(["scan", "operators.jsonl", "--format", "jsonl"])
-        .env(
-            "XUNCHA_RULES",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules"),
-        )
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&scan.stderr);
@@ -222,23 +219,11 @@ fn a_homepage_without_licence_display_raises_license_undisplayed() {
 #[test]
 fn scan_url_fetches_one_posting_through_the_crawler_and_scans_it() {
     let addr = server();
-    let dir = tempfile::tempdir().unwrap();
-    let sites = dir.path().join("sites");
-    std::fs::create_dir(&sites).unwrap();
-    std::fs::write(
-        sites.join("tiny.toml"),
-        PROFILE.replace("ADDR", &addr.to_string()),
-    )
-    .unwrap();
+    let dir = tiny_site(&addr.to_string());
     let scan = |url: &str, sites_dir: &str| {
-        Command::new(env!("CARGO_BIN_EXE_xuncha"))
-            .current_dir(dir.path())
+        xuncha(dir.path())
             .args(["scan", "--url", url, "--sites-dir", sites_dir])
             .args(["--format", "jsonl"])
-            .env(
-                "XUNCHA_RULES",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules"),
-            )
             .output()
             .unwrap()
     };

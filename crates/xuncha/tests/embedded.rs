@@ -321,6 +321,28 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A copy of the repository's rules in `dir/rules`, for a test to change.
+fn copy_rules(dir: &Path) -> PathBuf {
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for e in std::fs::read_dir(repo().join("rules")).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    rules
+}
+
+/// Polls `cond` until it holds; fails after a minute, naming `what`.
+fn wait_until(what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// A rule pack the running rules do not have: handedness requirements.
 const HANDEDNESS: &str = r#"[pack]
 family = "discrimination"
@@ -349,14 +371,7 @@ no_match = ["左撇子也可以", "左右撇子不限", "欢迎左撇子", "左�
 fn a_broken_rule_file_keeps_the_running_rules_and_a_fixed_one_is_picked_up() {
     let dir = checkout();
     let d = dir.path();
-    let rules = d.join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for e in std::fs::read_dir(repo().join("rules")).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_file() {
-            std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
-        }
-    }
+    let rules = copy_rules(d);
     let inbox = d.join("data/inbox");
     std::fs::create_dir_all(&inbox).unwrap();
     let port = free_port();
@@ -368,13 +383,6 @@ fn a_broken_rule_file_keeps_the_running_rules_and_a_fixed_one_is_picked_up() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let wait_for = |what: &str, cond: &dyn Fn() -> bool| {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !cond() {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    };
     let metrics = || http_get(port, "/metrics");
     let leads_of = |id: &str| -> Vec<serde_json::Value> {
         if !d.join("data/xuncha.db").exists() {
@@ -397,11 +405,11 @@ fn a_broken_rule_file_keeps_the_running_rules_and_a_fixed_one_is_picked_up() {
         )
         .unwrap();
     };
-    wait_for("the scanner", &|| metrics().contains("xuncha_ready 1"));
+    wait_until("the scanner", || metrics().contains("xuncha_ready 1"));
     let started = metrics();
 
     drop_posting("a", "招聘前台，限男性，只招左撇子。");
-    wait_for("lead a", &|| !leads_of("a").is_empty());
+    wait_until("lead a", || !leads_of("a").is_empty());
     let v1 = leads_of("a")[0]["rules_version"]
         .as_str()
         .unwrap()
@@ -414,11 +422,11 @@ fn a_broken_rule_file_keeps_the_running_rules_and_a_fixed_one_is_picked_up() {
         HANDEDNESS.replace("PATTERN_END", "(("),
     )
     .unwrap();
-    wait_for("the failed reload", &|| {
+    wait_until("the failed reload", || {
         metrics().contains("xuncha_rules_reloads_total{outcome=\"failed\"} 1")
     });
     drop_posting("b", "招聘文员，限男性，只招左撇子。");
-    wait_for("lead b", &|| !leads_of("b").is_empty());
+    wait_until("lead b", || !leads_of("b").is_empty());
     let b = leads_of("b");
     assert_eq!(b.len(), 1, "only the gender lead: {b:?}");
     assert_eq!(b[0]["rules_version"], v1.as_str());
@@ -429,11 +437,11 @@ fn a_broken_rule_file_keeps_the_running_rules_and_a_fixed_one_is_picked_up() {
         HANDEDNESS.replace("PATTERN_END", ""),
     )
     .unwrap();
-    wait_for("the reload", &|| {
+    wait_until("the reload", || {
         metrics().contains("xuncha_rules_reloads_total{outcome=\"ok\"} 1")
     });
     drop_posting("c", "招聘出纳，限男性，只招左撇子。");
-    wait_for("leads c", &|| leads_of("c").len() >= 2);
+    wait_until("leads c", || leads_of("c").len() >= 2);
     let c = leads_of("c");
     let other = c
         .iter()
@@ -538,14 +546,7 @@ fn serious_leads_are_pushed_to_a_webhook_as_well_as_filed() {
 fn sighup_reloads_the_rules_when_watching_is_off() {
     let dir = checkout();
     let d = dir.path();
-    let rules = d.join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for e in std::fs::read_dir(repo().join("rules")).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_file() {
-            std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
-        }
-    }
+    let rules = copy_rules(d);
     std::fs::create_dir_all(d.join("data/inbox")).unwrap();
     let port = free_port();
     let mut child = xuncha(d, &["run"])
@@ -557,11 +558,7 @@ fn sighup_reloads_the_rules_when_watching_is_off() {
         .spawn()
         .unwrap();
     let metrics = || http_get(port, "/metrics");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !metrics().contains("xuncha_ready 1") {
-        assert!(Instant::now() < deadline, "the scanner did not start");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until("the scanner", || metrics().contains("xuncha_ready 1"));
     std::fs::write(
         rules.join("hand.toml"),
         HANDEDNESS.replace("PATTERN_END", ""),
@@ -575,10 +572,9 @@ fn sighup_reloads_the_rules_when_watching_is_off() {
         .args(["-HUP", &child.id().to_string()])
         .status()
         .unwrap();
-    while !metrics().contains("xuncha_rules_reloads_total{outcome=\"ok\"} 1") {
-        assert!(Instant::now() < deadline, "SIGHUP did not reload");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_until("the reload on SIGHUP", || {
+        metrics().contains("xuncha_rules_reloads_total{outcome=\"ok\"} 1")
+    });
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -1,5 +1,5 @@
 //! A Tansu broker for the integration tests, on 127.0.0.1: shared by the test suites of
-//! `xuncha-pipeline` and `xuncha` (included with `#[path]`).
+//! `xuncha-pipeline` and `xuncha` and by the pipeline benchmark (included with `#[path]`).
 
 #![allow(dead_code)]
 
@@ -30,8 +30,14 @@ pub fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// The repository root: the nearest folder above the including crate that holds
+/// `scripts/broker.sh` (crates sit at different depths).
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .find(|d| d.join("scripts/broker.sh").exists())
+        .unwrap_or(&here)
+        .to_path_buf()
 }
 
 pub fn free_port() -> u16 {
@@ -209,13 +215,18 @@ impl Broker {
         for p in 0..partitions {
             tpl.add_partition(topic, p);
         }
-        consumer
-            .committed_offsets(tpl, Duration::from_secs(30))
-            .unwrap()
-            .elements()
-            .iter()
-            .map(|e| (e.partition(), e.offset().to_raw().unwrap_or(-1)))
-            .collect()
+        // A group that has committed nothing (yet) reads as -1 on each partition.
+        match consumer.committed_offsets(tpl, Duration::from_secs(30)) {
+            Ok(t) => t
+                .elements()
+                .iter()
+                .map(|e| match e.offset() {
+                    rdkafka::Offset::Offset(o) => (e.partition(), o),
+                    _ => (e.partition(), -1),
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// Reads a topic from the start (no group offsets kept) until `done(records)` holds or
