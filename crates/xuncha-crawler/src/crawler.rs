@@ -25,7 +25,7 @@ use crate::metrics::CrawlMetrics;
 use crate::net::{canonicalize, check_url, host_key};
 use crate::operator::{scan_page, OperatorPage, OperatorRecord, OPERATOR_SCHEMA};
 use crate::politeness::lock;
-use crate::profile::{CompiledSelectors, ProfileError, SiteProfile};
+use crate::profile::{ProfileError, Site, SiteProfile};
 use crate::robots::{RobotsCache, Rules};
 use crate::state::{CrawlState, PageRecord, StateError};
 use crate::CrawlerConfig;
@@ -166,11 +166,11 @@ impl CrawlerBuilder {
 
     /// Checks every profile, opens the state and builds the HTTP clients.
     pub fn build(self) -> Result<Crawler, CrawlError> {
-        let mut sites = Vec::with_capacity(self.sites.len());
-        for profile in self.sites {
-            let selectors = profile.compile_site()?;
-            sites.push(Arc::new(Site { profile, selectors }));
-        }
+        let sites = self
+            .sites
+            .into_iter()
+            .map(|p| Site::new(p).map(Arc::new))
+            .collect::<Result<Vec<_>, _>>()?;
         let registry = self.registry.unwrap_or_default();
         let metrics = CrawlMetrics::new(&registry)?;
         let state = match self.state {
@@ -205,11 +205,6 @@ impl CrawlerBuilder {
 /// it from elsewhere, poll [`progress`](Crawler::progress) to watch it.
 pub struct Crawler {
     inner: Arc<Inner>,
-}
-
-struct Site {
-    profile: SiteProfile,
-    selectors: CompiledSelectors,
 }
 
 struct Inner {
@@ -646,18 +641,9 @@ impl Inner {
             return Ok(());
         }
         let captured_at = resp.captured_at.format(&Rfc3339).unwrap_or_default();
-        let capture = self.evidence.capture(
-            &entry.url,
-            resp.final_url.as_str(),
-            resp.status,
-            resp.headers.clone(),
-            &captured_at,
-            &self.cfg.user_agent,
-            &resp.body,
-        );
         // A posting whose page cannot be kept as evidence is not sent: a lead without
         // evidence cannot open a case.
-        if let Err(e) = self.evidence.put(&resp.body, &capture) {
+        if let Err(e) = self.evidence.keep(&entry.url, &resp, &self.cfg.user_agent) {
             self.page_error(
                 site,
                 entry,
@@ -716,17 +702,10 @@ impl Inner {
             match self.fetcher.fetch(&req).await {
                 Ok(Fetched::Page(resp)) => {
                     self.fetched(&p.name, &host, resp.body.len() as u64);
-                    let captured_at = resp.captured_at.format(&Rfc3339).unwrap_or_default();
-                    let capture = self.evidence.capture(
-                        url.as_str(),
-                        resp.final_url.as_str(),
-                        resp.status,
-                        resp.headers.clone(),
-                        &captured_at,
-                        &self.cfg.user_agent,
-                        &resp.body,
-                    );
-                    match self.evidence.put(&resp.body, &capture) {
+                    match self
+                        .evidence
+                        .keep(url.as_str(), &resp, &self.cfg.user_agent)
+                    {
                         Ok(sha) => record.pages.push(OperatorPage {
                             url: url.to_string(),
                             status: resp.status,

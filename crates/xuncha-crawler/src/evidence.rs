@@ -6,7 +6,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
 use xuncha_core::sha256_hex;
+
+use crate::fetch::Response;
 
 /// How a page was captured; written beside the body as `<sha256>.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +95,27 @@ impl EvidenceStore {
             sha256: sha256_hex(body),
             bytes: body.len(),
         }
+    }
+
+    /// Keeps a fetched response (the URL asked for, as `asked`): its body and capture
+    /// record; returns the body's SHA-256.
+    pub(crate) fn keep(
+        &self,
+        asked: &str,
+        resp: &Response,
+        user_agent: &str,
+    ) -> io::Result<String> {
+        let captured_at = resp.captured_at.format(&Rfc3339).unwrap_or_default();
+        let capture = self.capture(
+            asked,
+            resp.final_url.as_str(),
+            resp.status,
+            resp.headers.clone(),
+            &captured_at,
+            user_agent,
+            &resp.body,
+        );
+        self.put(&resp.body, &capture)
     }
 
     /// Stores `body` and its capture record; returns the body's SHA-256. Files are

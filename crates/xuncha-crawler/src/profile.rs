@@ -80,6 +80,23 @@ pub struct SiteProfile {
     pub about_urls: Vec<String>,
 }
 
+/// A profile with its selectors compiled, as the crawler and the rechecker use it.
+pub(crate) struct Site {
+    pub profile: SiteProfile,
+    pub selectors: CompiledSelectors,
+}
+
+impl Site {
+    /// Compiles `profile`'s selectors, or says which site's are wrong.
+    pub fn new(profile: SiteProfile) -> Result<Site, ProfileError> {
+        let selectors = profile.compile().map_err(|message| ProfileError {
+            path: format!("site {:?}", profile.name).into(),
+            message,
+        })?;
+        Ok(Site { profile, selectors })
+    }
+}
+
 /// CSS selectors of a posting page's fields.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -277,14 +294,6 @@ impl SiteProfile {
         home.into_iter()
             .chain(self.about_urls.iter().cloned())
             .collect()
-    }
-
-    /// The compiled selectors, or an error naming the site.
-    pub(crate) fn compile_site(&self) -> Result<CompiledSelectors, ProfileError> {
-        self.compile().map_err(|message| ProfileError {
-            path: format!("site {:?}", self.name).into(),
-            message,
-        })
     }
 
     pub(crate) fn compile(&self) -> Result<CompiledSelectors, String> {

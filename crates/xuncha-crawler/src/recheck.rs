@@ -42,7 +42,7 @@ use crate::fetch::{FetchErrorKind, FetchRequest, Fetched, Fetcher, Response};
 use crate::frontier::PageKind;
 use crate::metrics::CrawlMetrics;
 use crate::net::{canonicalize, check_url, host_key};
-use crate::profile::{CompiledSelectors, SiteProfile};
+use crate::profile::{Site, SiteProfile};
 use crate::robots::{RobotsCache, Rules};
 use crate::CrawlerConfig;
 
@@ -171,11 +171,11 @@ impl RecheckerBuilder {
 
     /// Compiles the profiles and builds the HTTP clients.
     pub fn build(self) -> Result<Rechecker, CrawlError> {
-        let mut sites = Vec::with_capacity(self.sites.len());
-        for profile in self.sites {
-            let selectors = profile.compile_site()?;
-            sites.push(Site { profile, selectors });
-        }
+        let sites = self
+            .sites
+            .into_iter()
+            .map(Site::new)
+            .collect::<Result<Vec<_>, _>>()?;
         let outcomes = IntCounterVec::new(
             Opts::new(
                 "xuncha_rechecks_total",
@@ -208,11 +208,6 @@ impl RecheckerBuilder {
 #[derive(Clone)]
 pub struct Rechecker {
     inner: Arc<Inner>,
-}
-
-struct Site {
-    profile: SiteProfile,
-    selectors: CompiledSelectors,
 }
 
 struct Inner {
@@ -526,18 +521,11 @@ impl Inner {
                 });
             }
         };
-        let captured_at = resp.captured_at.format(&Rfc3339).unwrap_or_default();
-        let capture = self.evidence.capture(
-            url.as_str(),
-            resp.final_url.as_str(),
-            resp.status,
-            resp.headers.clone(),
-            &captured_at,
-            &self.cfg.user_agent,
-            &resp.body,
-        );
         // An answer that cannot be kept proves nothing later: not a finding.
-        let sha256 = match self.evidence.put(&resp.body, &capture) {
+        let sha256 = match self
+            .evidence
+            .keep(url.as_str(), &resp, &self.cfg.user_agent)
+        {
             Ok(sha) => sha,
             Err(e) => {
                 return Err(unread(
