@@ -32,6 +32,7 @@ pub mod scan_loop;
 pub mod scanner;
 pub mod sqlite;
 mod stage;
+mod undisplayed;
 pub mod webhook;
 
 pub use metrics::Metrics;

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use xuncha_core::{lead_id, Category, Lead, LegalRef, LicenceLookup, Posting, PostingRef, Span};
+use xuncha_crawler::OperatorRecord;
 use xuncha_matcher::{Matcher, SCANNER_VERSION};
 use xuncha_registry::{Checker, LicenceCheck, Outcome, Registry};
 
@@ -147,6 +148,12 @@ impl Scanner {
         leads
     }
 
+    /// The `license.undisplayed` lead of a site whose pages, as the crawler read them,
+    /// show neither its 营业执照 nor its 人力资源服务许可证; `None` otherwise.
+    pub fn operator_lead(&self, record: &OperatorRecord, detected_at: &str) -> Option<Lead> {
+        crate::undisplayed::lead(record, &self.matcher, detected_at)
+    }
+
     fn merge(&self, leads: &mut Vec<Lead>, posting: &Posting, check: &LicenceCheck, now: &str) {
         let at = leads
             .iter()
@@ -177,30 +184,33 @@ impl Scanner {
         let i = match at {
             Some(i) => i,
             None => {
-                let hash = posting
-                    .content_sha256
-                    .clone()
+                // The rules' leads already carry the content hash; hash only if none did.
+                let hash = leads
+                    .first()
+                    .map(|l| l.posting.content_sha256.clone())
+                    .or_else(|| posting.content_sha256.clone())
                     .unwrap_or_else(|| posting.compute_content_sha256());
-                leads.push(Lead {
-                    schema: xuncha_core::LEAD_SCHEMA.to_string(),
-                    lead_id: lead_id(&posting.id, Category::LicenseMissing, &hash),
-                    category: Category::LicenseMissing,
-                    severity,
-                    score,
-                    findings: Vec::new(),
-                    legal_basis: Vec::new(),
-                    penalty: law(PENALTY),
-                    posting: PostingRef::of(posting, &hash),
-                    detected_at: now.to_string(),
-                    rules_version: self.matcher.rules().version.clone(),
-                    scanner_version: SCANNER_VERSION.to_string(),
-                    licence: None,
-                });
-                leads.sort_by_key(|l| l.category);
-                leads
-                    .iter()
-                    .position(|l| l.category == Category::LicenseMissing)
-                    .expect("just pushed")
+                // Leads come in category order; the new one takes its place in it.
+                let i = leads.partition_point(|l| l.category < Category::LicenseMissing);
+                leads.insert(
+                    i,
+                    Lead {
+                        schema: xuncha_core::LEAD_SCHEMA.to_string(),
+                        lead_id: lead_id(&posting.id, Category::LicenseMissing, &hash),
+                        category: Category::LicenseMissing,
+                        severity,
+                        score,
+                        findings: Vec::new(),
+                        legal_basis: Vec::new(),
+                        penalty: law(PENALTY),
+                        posting: PostingRef::of(posting, &hash),
+                        detected_at: now.to_string(),
+                        rules_version: self.matcher.rules().version.clone(),
+                        scanner_version: SCANNER_VERSION.to_string(),
+                        licence: None,
+                    },
+                );
+                i
             }
         };
         let lead = &mut leads[i];

@@ -8,7 +8,6 @@ mod recheck;
 mod reload;
 mod report;
 mod telemetry;
-mod undisplayed;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -273,8 +273,7 @@ async fn write_operator_leads<L: LeadSink>(
 ) {
     while let Some(record) = operators.recv().await {
         let now = super::now_rfc3339();
-        let rules = scanner.get().matcher().rules().clone();
-        if let Some(lead) = crate::undisplayed::lead(&record, &rules, &now) {
+        if let Some(lead) = scanner.get().operator_lead(&record, &now) {
             tracing::info!(site = %record.source, lead_id = %lead.lead_id, "homepage shows no licence");
             if let Err(e) = sink.write(std::slice::from_ref(&lead)).await {
                 tracing::error!(site = %record.source, error = %format!("{e:#}"), "writing a license.undisplayed lead failed");

@@ -23,7 +23,6 @@ use xuncha_pipeline::{Payload, Scanner};
 use crate::config::Config;
 use crate::input::{self, Item, RawLine};
 use crate::output::{Format, Printer};
-use crate::undisplayed;
 use crate::RulesArg;
 
 /// Lines read and scanned in parallel at a time.
@@ -346,9 +345,7 @@ fn open_input(args: &Args) -> anyhow::Result<(Input, ProgressBar)> {
 fn leads_of(scanner: &Scanner, item: &Item, now: &str) -> Vec<Lead> {
     match item {
         Item::Posting(p) => scanner.leads(p, now),
-        Item::Operator(r) => undisplayed::lead(r, scanner.matcher().rules(), now)
-            .into_iter()
-            .collect(),
+        Item::Operator(r) => scanner.operator_lead(r, now).into_iter().collect(),
     }
 }
 

@@ -5,18 +5,18 @@
 
 use xuncha_core::{lead_id, Category, Finding, Lead, LicenceLookup, PostingRef, Severity, Span};
 use xuncha_crawler::OperatorRecord;
-use xuncha_matcher::SCANNER_VERSION;
-use xuncha_rules::RuleSet;
+use xuncha_matcher::{Matcher, SCANNER_VERSION};
 
 /// Rule id of these leads.
-pub const RULE: &str = "LIC-NODISPLAY-001";
+pub(crate) const RULE: &str = "LIC-NODISPLAY-001";
 const BASIS: [&str; 2] = ["NR44-DISPLAY", "HRM-32"];
 const PENALTY: &str = "HRM-44";
 
 /// The lead for `record`, if its pages were read and show neither licence. A site whose
 /// pages could not be read raises nothing: absence is only evidence where the page was
 /// seen.
-pub fn lead(record: &OperatorRecord, rules: &RuleSet, detected_at: &str) -> Option<Lead> {
+pub(crate) fn lead(record: &OperatorRecord, matcher: &Matcher, detected_at: &str) -> Option<Lead> {
+    let rules = matcher.rules();
     if record.business_licence.shown || record.hr_service_licence.shown {
         return None;
     }
