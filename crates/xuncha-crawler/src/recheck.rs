@@ -229,17 +229,21 @@ struct Kept {
     sha256: String,
 }
 
+/// A fetch that gave no page to read: gone by status, or an error.
+#[derive(Clone, Debug)]
+struct Unread {
+    outcome: PageOutcome,
+    at: OffsetDateTime,
+    status: Option<u16>,
+    message: Option<String>,
+    site: Option<String>,
+}
+
 /// One fetch of one URL, before it is judged against a target.
 #[derive(Clone, Debug)]
 enum Page {
-    /// No page to read: gone by status, or an error.
-    Unread {
-        outcome: PageOutcome,
-        at: OffsetDateTime,
-        status: Option<u16>,
-        message: Option<String>,
-        site: Option<String>,
-    },
+    /// No page to read.
+    Unread(Unread),
     /// A page was fetched and kept as evidence.
     Read {
         at: OffsetDateTime,
@@ -294,7 +298,7 @@ impl Rechecker {
     pub async fn fetch_posting(&self, url: &str) -> Result<Posting, String> {
         let k = match self.inner.fetch_kept(url.to_owned()).await {
             Ok(k) => k,
-            Err(Page::Unread {
+            Err(Unread {
                 status, message, ..
             }) => {
                 return Err(message.unwrap_or_else(|| {
@@ -304,7 +308,6 @@ impl Rechecker {
                     )
                 }))
             }
-            Err(Page::Read { .. }) => unreachable!("fetch_kept fails only unread"),
         };
         let (html, _, _) = decode_html(
             &k.resp.body,
@@ -373,13 +376,13 @@ impl Rechecker {
                 Some(page) => self.inner.judge(t, page),
                 None => self.inner.judge(
                     t,
-                    &Page::Unread {
+                    &Page::Unread(Unread {
                         outcome: PageOutcome::Error,
                         at: OffsetDateTime::now_utc(),
                         status: None,
                         message: Some(format!("{}: the recheck task failed", t.url)),
                         site: None,
-                    },
+                    }),
                 ),
             })
             .collect()
@@ -400,14 +403,14 @@ impl Inner {
 
     /// Fetches `raw` the way the crawler would and keeps the answer as evidence; a page
     /// that cannot be read comes back as `Err`, already judged.
-    async fn fetch_kept(&self, raw: String) -> Result<Kept, Page> {
+    async fn fetch_kept(&self, raw: String) -> Result<Kept, Unread> {
         let _permit = self
             .semaphore
             .clone()
             .acquire_owned()
             .await
             .expect("semaphore never closed");
-        let unread = |outcome, status, message: String, site: Option<String>| Page::Unread {
+        let unread = |outcome, status, message: String, site: Option<String>| Unread {
             outcome,
             at: OffsetDateTime::now_utc(),
             status,
@@ -507,7 +510,7 @@ impl Inner {
             }
             Err(e) => {
                 return Err(match e.kind {
-                    FetchErrorKind::Status(s @ (404 | 410)) => Page::Unread {
+                    FetchErrorKind::Status(s @ (404 | 410)) => Unread {
                         outcome: PageOutcome::Gone,
                         at: OffsetDateTime::now_utc(),
                         status: Some(s),
@@ -551,7 +554,7 @@ impl Inner {
     async fn fetch_page(self: Arc<Self>, raw: String) -> Page {
         let k = match self.fetch_kept(raw).await {
             Ok(k) => k,
-            Err(page) => return page,
+            Err(unread) => return Page::Unread(unread),
         };
         let site = k.site.as_deref().and_then(|n| self.site_named(n));
         Page::Read {
@@ -583,13 +586,13 @@ impl Inner {
             site: None,
         };
         match page {
-            Page::Unread {
+            Page::Unread(Unread {
                 outcome,
                 at,
                 status,
                 message,
                 site,
-            } => {
+            }) => {
                 r.checked_at = *at;
                 r.outcome = *outcome;
                 r.http_status = *status;
