@@ -253,14 +253,16 @@ impl Config {
         }
         // XUNCHA_RULES is also the `--rules` flag of the other commands.
         // Other tools' XUNCHA_* variables (XUNCHA_CORPUS, XUNCHA_CACHE) are not settings.
-        let ours = |k: &str| {
+        // Ours are the top-level keys of `Config`, read off its own serialisation so that a
+        // new section needs no second list here.
+        let keys: Vec<String> = match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(m)) => m.into_iter().map(|(k, _)| k).collect(),
+            _ => Vec::new(),
+        };
+        let ours = move |k: &str| {
             let k = k.to_ascii_lowercase();
-            [
-                "mode", "rules", "reload", "db", "http", "inbox", "kafka", "scan", "crawl",
-                "registry", "alerts", "recheck", "log",
-            ]
-            .iter()
-            .any(|s| k == *s || k.starts_with(&format!("{s}_")))
+            keys.iter()
+                .any(|s| k == *s || k.starts_with(&format!("{s}_")))
         };
         fig = fig.merge(
             Env::prefixed("XUNCHA_")
