@@ -176,10 +176,7 @@ impl Input {
 /// The progress bar on stderr (drawn only on a terminal): bytes of files, or records of
 /// a topic range.
 fn progress(total: Option<u64>, unit_bytes: bool) -> ProgressBar {
-    let bar = match total {
-        Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
-        None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
-    };
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
     let template = match (total.is_some(), unit_bytes) {
         (true, true) => "{bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
         (true, false) => "{bar:30} {pos}/{len} records {per_sec} ETA {eta} {msg}",
