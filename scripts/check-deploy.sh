@@ -143,11 +143,12 @@ if not subcommands:
 
 CONFIG_RS = "crates/xuncha/src/config.rs"
 cfg_text = rust.get(CONFIG_RS, "")
-m = re.search(r"let ours = .*?\[(.*?)\]", cfg_text, re.S)
-env_sections = re.findall(r'"([a-z_]+)"', m.group(1)) if m else []
+# The settings' XUNCHA_* variables are the top-level keys of `Config`: its fields.
+m = re.search(r"pub struct Config \{(.*?)\n\}", cfg_text, re.S)
+env_sections = re.findall(r"pub ([a-z_]+):", m.group(1)) if m else []
 env_special = dict(re.findall(r'"([a-z_]+)"\s*=>\s*"([a-z_.]+)"\.into\(\)', cfg_text))
 if not env_sections:
-    err(CONFIG_RS, None, "cannot find which XUNCHA_* variables are settings (`let ours = …`)")
+    err(CONFIG_RS, None, "cannot find which XUNCHA_* variables are settings (`pub struct Config`)")
 
 flag_envs = set()
 for path, text in rust.items():
