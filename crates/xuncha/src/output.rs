@@ -162,14 +162,6 @@ impl<W: Write> Printer<W> {
         }
     }
 
-    /// The writer underneath (none for CSV and HTML, which buffer their own).
-    pub fn get_mut(&mut self) -> Option<&mut W> {
-        match &mut self.out {
-            Sink::Table(out) | Sink::Jsonl(out) => Some(out),
-            _ => None,
-        }
-    }
-
     /// Writes the HTML report, flushes the header of an empty CSV, and flushes the output.
     pub fn finish(&mut self) -> std::io::Result<()> {
         match &mut self.out {

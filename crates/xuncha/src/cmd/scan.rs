@@ -352,7 +352,7 @@ enum Output<W: Write> {
     Diff {
         out: W,
         format: Format,
-        printer: Printer<Vec<u8>>,
+        color: bool,
         /// added, retired, changed, unchanged
         counts: [usize; 4],
     },
@@ -370,7 +370,7 @@ impl<W: Write> Output<W> {
         Ok(Output::Diff {
             out,
             format,
-            printer: Printer::new(Vec::new(), Format::Table, tty),
+            color: tty,
             counts: [0; 4],
         })
     }
@@ -396,7 +396,7 @@ impl<W: Write> Output<W> {
         let Output::Diff {
             out,
             format,
-            printer,
+            color,
             counts,
         } = self
         else {
@@ -445,11 +445,7 @@ impl<W: Write> Output<W> {
                         None => "- retired by the new rules".to_string(),
                     };
                     writeln!(out, "{head}")?;
-                    printer.lead(&lead)?;
-                    printer.finish()?;
-                    if let Some(buf) = printer.get_mut() {
-                        out.write_all(&std::mem::take(buf))?;
-                    }
+                    Printer::new(&mut *out, Format::Table, *color).lead(&lead)?;
                 }
             }
         }
