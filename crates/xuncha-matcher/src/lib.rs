@@ -22,6 +22,7 @@ pub mod normalize;
 pub mod prefilter;
 pub mod salary;
 
+mod context;
 mod examples;
 mod verify;
 
@@ -35,6 +36,7 @@ use xuncha_core::{
 };
 use xuncha_rules::{Phrase, RuleBody, RuleSet};
 
+use context::{Attributes, FieldContext};
 pub use examples::{example_posting, ExampleFailure, ExampleReport};
 use location::Locator;
 use normalize::{NormText, Normalizer, Scratch};
@@ -99,6 +101,9 @@ pub struct Matcher {
     pattern_sets: Vec<regex::RegexSet>,
     jieba: Option<Jieba>,
     duty: Option<Regex>,
+    /// Words that make a sentence a warning about scams rather than an offer.
+    warning: Option<Regex>,
+    attributes: Attributes,
     locator: Locator,
 }
 
@@ -118,6 +123,7 @@ struct FieldText<'a> {
     orig: &'a str,
     norm: NormText,
     clauses: Vec<(usize, usize)>,
+    around: FieldContext,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -206,7 +212,18 @@ impl Matcher {
                 .collect();
             Regex::new(&alts.join("|")).expect("escaped literals form a regex")
         });
+        let warning = (!rules.lexicon.warning_markers.is_empty()).then(|| {
+            let alts: Vec<String> = rules
+                .lexicon
+                .warning_markers
+                .iter()
+                .map(|m| regex::escape(normalizer.normalize_owned(m).as_str()))
+                .collect();
+            Regex::new(&alts.join("|")).expect("escaped literals form a regex")
+        });
         Ok(Matcher {
+            attributes: Attributes::new(&rules.lexicon.attributes),
+            warning,
             locator: Locator::new(&rules.divisions),
             jieba: need_jieba.then(Jieba::new),
             rules,
@@ -265,11 +282,13 @@ impl Matcher {
                     });
                 }
             });
+            let around = FieldContext::new(norm.as_str(), self.warning.as_ref());
             fields.push(FieldText {
                 name,
                 orig,
                 norm,
                 clauses,
+                around,
             });
         }
         if cands.is_empty() {
@@ -300,7 +319,21 @@ impl Matcher {
             let f = &fields[c.field as usize];
             let (cs, ce) = f.clauses[c.clause as usize];
             let any = &self.pattern_sets[c.unit as usize];
-            let spans = verify::phrase(self, phrase, any, f.norm.as_str(), cs, ce, &hits_buf);
+            let unless = !phrase.unless.is_empty()
+                && phrase
+                    .unless
+                    .iter()
+                    .any(|re| fields.iter().any(|f| re.is_match(f.norm.as_str())));
+            let spans = verify::phrase(
+                self,
+                phrase,
+                any,
+                f.norm.as_str(),
+                (cs, ce),
+                &hits_buf,
+                &f.around,
+                unless,
+            );
             if spans.is_empty() || !self.posting_requires(phrase, &fields) {
                 continue;
             }

@@ -638,22 +638,26 @@ fn numerals(input: &[Item], out: &mut Vec<Item>) {
         let next = rest.first().map(|x| x.c);
         let prev = i.checked_sub(1).map(|p| input[p].c);
         let connector = |c: char| matches!(c, '到' | '至' | '~' | '-');
-        let quantity = run.iter().any(|x| is_financial(x.c))
-            || starts_with_unit(rest)
-            || (next.is_some_and(connector)
-                && rest
-                    .get(1)
-                    .is_some_and(|x| x.c.is_ascii_digit() || is_cn_numeral(x.c)))
-            || (prev.is_some_and(connector)
-                && i >= 2
-                && input[i - 2].c.is_ascii_digit()
-                && starts_with_unit(rest))
-            || (run.len() >= 2
-                && matches!(run[run.len() - 1].c, '万' | '千' | '百')
-                && (cn_digit(run[0].c).is_some() || run[0].c == '十'))
-            || (run.len() >= 3
-                && run.iter().any(|x| cn_unit(x.c).is_some())
-                && run.iter().any(|x| cn_digit(x.c).is_some()));
+        // `3万元`, `1.5千`: the unit multiplies the Arabic number before it and stays.
+        let multiplier =
+            prev.is_some_and(|c| c.is_ascii_digit() || c == '.') && cn_digit(run[0].c).is_none();
+        let quantity = !multiplier
+            && (run.iter().any(|x| is_financial(x.c))
+                || starts_with_unit(rest)
+                || (next.is_some_and(connector)
+                    && rest
+                        .get(1)
+                        .is_some_and(|x| x.c.is_ascii_digit() || is_cn_numeral(x.c)))
+                || (prev.is_some_and(connector)
+                    && i >= 2
+                    && input[i - 2].c.is_ascii_digit()
+                    && starts_with_unit(rest))
+                || (run.len() >= 2
+                    && matches!(run[run.len() - 1].c, '万' | '千' | '百')
+                    && (cn_digit(run[0].c).is_some() || run[0].c == '十'))
+                || (run.len() >= 3
+                    && run.iter().any(|x| cn_unit(x.c).is_some())
+                    && run.iter().any(|x| cn_digit(x.c).is_some())));
         let value = if quantity { cn_value(run) } else { None };
         match value {
             Some(v) => {
@@ -694,6 +698,8 @@ mod tests {
                 ("日洁".into(), "日结".into()),
             ],
             duty_markers: vec![],
+            warning_markers: vec![],
+            attributes: vec![],
         }
     }
 
@@ -724,6 +730,14 @@ mod tests {
         assert_eq!(norm("助理 | 女 | 本科"), "助理\n女\n本科");
         assert_eq!(norm("押|金"), "押金");
         assert_eq!(norm("性别\t男"), "性别\n男");
+    }
+
+    #[test]
+    fn keeps_a_unit_after_arabic_digits() {
+        let n = Normalizer::new(&lexicon());
+        assert_eq!(n.normalize_owned("急招3万人").as_str(), "急招3万人");
+        assert_eq!(n.normalize_owned("3万元").as_str(), "3万元");
+        assert_eq!(n.normalize_owned("1.5千元").as_str(), "1.5千元");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use xuncha_rules::{Phrase, Scope};
 
+use crate::context::FieldContext;
 use crate::Matcher;
 
 /// Bytes either side of the anchor hits that patterns may reach, so a clause with no
@@ -9,15 +10,18 @@ use crate::Matcher;
 const WINDOW: usize = 150;
 
 /// The normalised spans where `p` holds in clause `cs..ce` of `text`, given the anchor
-/// `hits` in that clause.
+/// `hits` in that clause. `around` tells quoted ad text and warnings apart; `unless` is
+/// whether one of the rule's posting-level `unless` patterns occurs in the posting.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn phrase(
     m: &Matcher,
     p: &Phrase,
     any: &regex::RegexSet,
     text: &str,
-    cs: usize,
-    ce: usize,
+    (cs, ce): (usize, usize),
     hits: &[(usize, usize)],
+    around: &FieldContext,
+    unless: bool,
 ) -> Vec<(usize, usize)> {
     let clause = &text[cs..ce];
     let lo = hits.iter().map(|h| h.0).min().unwrap_or(cs);
@@ -29,7 +33,12 @@ pub(crate) fn phrase(
     if !any.is_match(win) {
         return Vec::new();
     }
-    if p.exceptions.iter().any(|re| re.is_match(clause)) {
+    // Exceptions are judged on the clause, or on the quotation a match stands in: the
+    // frame of a quoted ad (`警方提醒`) is no exception to the ad itself.
+    let excepted =
+        |s: usize, e: usize| -> bool { p.exceptions.iter().any(|re| re.is_match(&text[s..e])) };
+    let clause_excepted = excepted(cs, ce);
+    if clause_excepted && around.quotes.iter().all(|&(qs, qe)| qe <= cs || qs >= ce) {
         return Vec::new();
     }
     if !p.requires_clause.is_empty() && !p.requires_clause.iter().any(|re| re.is_match(clause)) {
@@ -68,7 +77,17 @@ pub(crate) fn phrase(
                     continue;
                 }
             }
-            if negated(p, text, cs, ce, s, e) {
+            let quote = around.quote_of(s, e);
+            let (xs, xe) = match quote {
+                Some((qs, qe)) => (qs.max(cs), qe.min(ce)),
+                None => (cs, ce),
+            };
+            match quote {
+                Some(_) if excepted(xs, xe) => continue,
+                None if clause_excepted || unless || around.warned(s, e) => continue,
+                _ => {}
+            }
+            if negated(m, p, text, xs, xe, s, e) {
                 continue;
             }
             if p.scope == Scope::Applicant {
@@ -90,8 +109,9 @@ pub(crate) fn phrase(
     out
 }
 
-/// A negation within `negation_window` characters of the match, inside its clause.
-fn negated(p: &Phrase, text: &str, cs: usize, ce: usize, s: usize, e: usize) -> bool {
+/// A negation within `negation_window` characters of the match, inside its clause, and
+/// not bound to another attribute than the rule's (`男女不限` says nothing of age).
+fn negated(m: &Matcher, p: &Phrase, text: &str, cs: usize, ce: usize, s: usize, e: usize) -> bool {
     if p.negations.is_empty() {
         return false;
     }
@@ -108,7 +128,19 @@ fn negated(p: &Phrase, text: &str, cs: usize, ce: usize, s: usize, e: usize) -> 
         .map(|(i, _)| e + i)
         .unwrap_or(ce);
     let window = &text[ns..ne];
-    p.negations.iter().any(|re| re.is_match(window))
+    let Some(own) = p.attribute.as_deref() else {
+        return p.negations.iter().any(|re| re.is_match(window));
+    };
+    p.negations.iter().any(|re| {
+        re.find_iter(window).any(|n| {
+            let (a, b) = (ns + n.start(), ns + n.end());
+            // Only the text of the clause counts as beside the negation.
+            let clause = &text[..ce];
+            m.attributes
+                .next_to(&clause[cs..], a - cs, b - cs)
+                .is_none_or(|other| other == own)
+        })
+    })
 }
 
 /// Byte offsets (within the clause) where jieba puts a word boundary.

@@ -177,6 +177,26 @@ impl RuleSet {
             }
         }
         ctx.errors.extend(dupes);
+        for r in &rules {
+            let phrases: Vec<&Phrase> = match &r.body {
+                RuleBody::Phrase(p) => vec![p],
+                RuleBody::Signature(s) => {
+                    s.signals.iter().filter_map(|s| s.phrase.as_ref()).collect()
+                }
+            };
+            for a in phrases.iter().filter_map(|p| p.attribute.as_deref()) {
+                if !lexicon.attributes.iter().any(|(name, _)| name == a) {
+                    ctx.errors.push(LoadError {
+                        file: r.origin.file.clone(),
+                        line: Some(r.origin.line),
+                        message: format!(
+                            "rule `{}`: attribute `{a}` is not in the lexicon's [attributes]",
+                            r.id
+                        ),
+                    });
+                }
+            }
+        }
         if !ctx.errors.is_empty() {
             return Err(LoadErrors(ctx.errors));
         }
@@ -263,6 +283,16 @@ fn load_lexicon(ctx: &mut Ctx) -> Lexicon {
         lex.homophones.push((from, to));
     }
     lex.duty_markers = file.scope.duty;
+    lex.warning_markers = file.scope.warning;
+    for (name, heads) in file.attributes {
+        if heads.iter().any(|h| h.is_empty()) {
+            ctx.err_file(format!(
+                "lexicon: attribute `{name}` has an empty head word"
+            ));
+            continue;
+        }
+        lex.attributes.push((name, heads));
+    }
     lex
 }
 
@@ -396,6 +426,8 @@ fn build_phrase(ctx: &mut Ctx, at: usize, id: &str, raw: RawPhrase) -> Option<Ph
         word_boundary: raw.word_boundary,
         scope,
         number,
+        attribute: raw.attribute.map(|a| a.into_inner()),
+        unless: regexes(ctx, "unless", &raw.unless),
     };
     (ctx.errors.len() == before).then_some(phrase)
 }

@@ -68,6 +68,10 @@ pub struct RawRule {
     #[serde(default)]
     pub number: Option<Spanned<RawNumber>>,
     #[serde(default)]
+    pub attribute: Option<Spanned<String>>,
+    #[serde(default)]
+    pub unless: Vec<Spanned<String>>,
+    #[serde(default)]
     pub threshold: Option<f64>,
     #[serde(default)]
     pub signal: Vec<Spanned<RawSignal>>,
@@ -89,6 +93,8 @@ pub struct RawPhrase {
     pub word_boundary: bool,
     pub scope: Option<Spanned<String>>,
     pub number: Option<Spanned<RawNumber>>,
+    pub attribute: Option<Spanned<String>>,
+    pub unless: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,6 +139,10 @@ pub struct RawSignal {
     pub scope: Option<Spanned<String>>,
     #[serde(default)]
     pub number: Option<Spanned<RawNumber>>,
+    #[serde(default)]
+    pub attribute: Option<Spanned<String>>,
+    #[serde(default)]
+    pub unless: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -182,6 +192,8 @@ pub struct LexiconFile {
     pub homophones: BTreeMap<String, String>,
     #[serde(default)]
     pub scope: RawScope,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -200,6 +212,8 @@ pub enum RawReplacement {
 pub struct RawScope {
     #[serde(default)]
     pub duty: Vec<String>,
+    #[serde(default)]
+    pub warning: Vec<String>,
 }
 
 /// Moves the phrase fields of a [`RawRule`] or [`RawSignal`] into a [`RawPhrase`].
@@ -216,6 +230,8 @@ macro_rules! take_phrase {
             word_boundary: $raw.word_boundary,
             scope: $raw.scope.take(),
             number: $raw.number.take(),
+            attribute: $raw.attribute.take(),
+            unless: std::mem::take(&mut $raw.unless),
         }
     };
 }

@@ -52,6 +52,8 @@ pub struct Rule {
 
 /// How a rule matches.
 #[derive(Debug, Clone)]
+// Rules are built once per load and a few hundred at most: their size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum RuleBody {
     /// A phrase verified in its clause.
     Phrase(Phrase),
@@ -82,6 +84,13 @@ pub struct Phrase {
     pub scope: Scope,
     /// Bounds on a number captured by the pattern.
     pub number: Option<NumberRange>,
+    /// The attribute the rule is about (a key of the lexicon's `[attributes]`): a negation
+    /// written right next to another attribute's head word (`男女不限` beside an age cap)
+    /// does not cancel it.
+    pub attribute: Option<String>,
+    /// Regexes of which one anywhere in the posting, outside quoted ad text, cancels the
+    /// rule's matches outside quoted ad text.
+    pub unless: Vec<Regex>,
 }
 
 /// Which clauses a phrase may match in.
@@ -165,6 +174,12 @@ pub struct Lexicon {
     pub homophones: Vec<(String, String)>,
     /// Words that mark a clause as the job's own duties (`负责`).
     pub duty_markers: Vec<String>,
+    /// Words that mark a sentence as a warning about scams (`谨防`, `都是诈骗`): what it
+    /// names outside quotation marks is not an offer.
+    pub warning_markers: Vec<String>,
+    /// Attributes a requirement can be about and their head words (`age` → `年龄`,
+    /// `岁数`), so a negation is bound to the attribute it stands next to.
+    pub attributes: Vec<(String, Vec<String>)>,
 }
 
 /// A token rewrite.

@@ -1,0 +1,196 @@
+//! What surrounds a match beyond its clause: quoted ad text, scam warnings, and which
+//! attribute a negation belongs to.
+//!
+//! Police warnings, news reports and court judgments quote the ads they are about
+//! (`警方提醒：“日结300，手机就能做”都是骗局`). The quoted words are the ad and are judged
+//! on their own; the frame around them (`警惕`, `都是骗局`) must neither cancel them nor be
+//! taken for an offer itself.
+
+use regex::Regex;
+
+/// Shortest quoted text, in characters, taken for quoted ad wording rather than a quoted
+/// term (`“报名费”` is a term; `“日结300，手机就能做”` is an ad).
+const QUOTE_MIN_CHARS: usize = 6;
+
+/// The surroundings of one normalised field.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FieldContext {
+    /// Byte ranges of the insides of long quotations, sorted, not overlapping.
+    pub quotes: Vec<(usize, usize)>,
+    /// Byte ranges of sentences that warn about scams.
+    pub warned: Vec<(usize, usize)>,
+}
+
+impl FieldContext {
+    /// Finds the quotations and warned sentences of `text`.
+    pub fn new(text: &str, warning: Option<&Regex>) -> FieldContext {
+        let mut ctx = FieldContext::default();
+        let mut open: Option<(char, usize)> = None;
+        for (i, c) in text.char_indices() {
+            match open {
+                None => {
+                    if let Some(close) = closing(c) {
+                        open = Some((close, i + c.len_utf8()));
+                    }
+                }
+                Some((close, start)) => {
+                    if c == close {
+                        if text[start..i].chars().count() >= QUOTE_MIN_CHARS {
+                            ctx.quotes.push((start, i));
+                        }
+                        open = None;
+                    } else if c == '\n' {
+                        open = None;
+                    }
+                }
+            }
+        }
+        if let Some(w) = warning {
+            let mut start = 0;
+            for (i, c) in text.char_indices() {
+                if matches!(c, '。' | '!' | '?' | '\n' | '！' | '？') {
+                    ctx.mark(text, w, start, i);
+                    start = i + c.len_utf8();
+                }
+            }
+            ctx.mark(text, w, start, text.len());
+        }
+        ctx
+    }
+
+    fn mark(&mut self, text: &str, warning: &Regex, start: usize, end: usize) {
+        let outside: String = self.outside_quotes(text, start, end);
+        if warning.is_match(&outside) {
+            self.warned.push((start, end));
+        }
+    }
+
+    /// The text of `start..end` with long quotations left out.
+    fn outside_quotes(&self, text: &str, start: usize, end: usize) -> String {
+        let mut out = String::new();
+        let mut at = start;
+        for &(qs, qe) in &self.quotes {
+            if qe <= start || qs >= end {
+                continue;
+            }
+            out.push_str(&text[at..qs.max(at)]);
+            at = qe.min(end);
+        }
+        out.push_str(&text[at.min(end)..end]);
+        out
+    }
+
+    /// The quotation holding `s..e`, if any.
+    pub fn quote_of(&self, s: usize, e: usize) -> Option<(usize, usize)> {
+        let i = self.quotes.partition_point(|&(_, qe)| qe < e);
+        self.quotes
+            .get(i)
+            .copied()
+            .filter(|&(qs, qe)| qs <= s && e <= qe)
+    }
+
+    /// Whether `s..e` stands, outside any quotation, in a sentence that warns about scams.
+    pub fn warned(&self, s: usize, e: usize) -> bool {
+        self.quote_of(s, e).is_none() && self.warned.iter().any(|&(ws, we)| ws <= s && e <= we)
+    }
+}
+
+fn closing(c: char) -> Option<char> {
+    match c {
+        '“' => Some('”'),
+        '「' => Some('」'),
+        '『' => Some('』'),
+        '"' => Some('"'),
+        '‘' => Some('’'),
+        _ => None,
+    }
+}
+
+/// Head words of attributes, to tell which attribute a negation stands next to.
+#[derive(Debug, Default)]
+pub(crate) struct Attributes {
+    /// (attribute name, head words), longest heads first.
+    heads: Vec<(String, Vec<String>)>,
+}
+
+impl Attributes {
+    pub fn new(list: &[(String, Vec<String>)]) -> Attributes {
+        let heads = list
+            .iter()
+            .map(|(name, words)| {
+                let mut w = words.clone();
+                w.sort_by_key(|h| std::cmp::Reverse(h.chars().count()));
+                (name.clone(), w)
+            })
+            .collect();
+        Attributes { heads }
+    }
+
+    /// The attribute whose head word ends right before `at` or starts right at `end`
+    /// (allowing a colon or space between), if any.
+    pub fn next_to(&self, text: &str, at: usize, end: usize) -> Option<&str> {
+        let before = text[..at].trim_end_matches([':', '：', ' ']);
+        let after = text[end..].trim_start_matches([':', '：', ' ']);
+        self.heads
+            .iter()
+            .find(|(_, ws)| {
+                ws.iter()
+                    .any(|w| before.ends_with(w.as_str()) || after.starts_with(w.as_str()))
+            })
+            .map(|(name, _)| name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn warn() -> Regex {
+        Regex::new("谨防|警惕|都是诈骗").unwrap()
+    }
+
+    #[test]
+    fn long_quotes_are_found_short_ones_are_terms() {
+        let t = "警方提醒：“日结300,手机就能做”都是诈骗,“报名费”要警惕";
+        let c = FieldContext::new(t, Some(&warn()));
+        assert_eq!(c.quotes.len(), 1);
+        let (qs, qe) = c.quotes[0];
+        assert_eq!(&t[qs..qe], "日结300,手机就能做");
+    }
+
+    #[test]
+    fn a_warning_covers_its_sentence_but_not_its_quotes() {
+        let t = "警惕“在家刷单,一单结一单”。押金500元";
+        let c = FieldContext::new(t, Some(&warn()));
+        let q = t.find("刷单").unwrap();
+        assert!(!c.warned(q, q + 6), "quoted ad text is judged on its own");
+        let w = t.find("警惕").unwrap();
+        assert!(c.warned(w, w + 6));
+        let d = t.find("押金").unwrap();
+        assert!(!c.warned(d, d + 6), "the next sentence is not warned");
+    }
+
+    #[test]
+    fn an_unclosed_quote_quotes_nothing() {
+        let c = FieldContext::new("“押金500元,日结", None);
+        assert!(c.quotes.is_empty());
+    }
+
+    #[test]
+    fn negations_are_bound_to_the_attribute_beside_them() {
+        let a = Attributes::new(&[
+            ("sex".into(), vec!["男女".into(), "性别".into()]),
+            ("age".into(), vec!["年龄".into()]),
+        ]);
+        let t = "男女不限 年龄18-35岁";
+        let n = t.find("不限").unwrap();
+        assert_eq!(a.next_to(t, n, n + "不限".len()), Some("sex"));
+        let t = "不限性别";
+        assert_eq!(a.next_to(t, 0, "不限".len()), Some("sex"));
+        let t = "年龄: 不限";
+        let n = t.find("不限").unwrap();
+        assert_eq!(a.next_to(t, n, t.len()), Some("age"));
+        let t = "均可";
+        assert_eq!(a.next_to(t, 0, t.len()), None);
+    }
+}
