@@ -63,6 +63,66 @@ pub struct RuleHit {
     pub findings: Vec<Finding>,
 }
 
+/// How far a rule got on a posting: what stopped it, for `xuncha eval --misses`. Later
+/// variants are further along.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// None of its anchors occurs.
+    NoAnchor,
+    /// An anchor occurs, but no pattern matches over it.
+    NoPattern,
+    /// A pattern matched; the clause holds one of the rule's exceptions.
+    Excepted,
+    /// A pattern matched in a sentence that warns about scams, or the posting holds one of
+    /// the rule's `unless` patterns.
+    Warned,
+    /// A pattern matched; a negation stands beside it.
+    Negated,
+    /// A pattern matched in a clause about the job's own duties.
+    Duty,
+    /// A pattern matched, but not on word boundaries.
+    WordBoundary,
+    /// A pattern matched, but its number is out of the rule's bounds.
+    Number,
+    /// A pattern matched, but a required co-occurrence is missing.
+    Requires,
+    /// Signals matched, but their weights stay below the threshold.
+    BelowThreshold,
+    /// The rule fired.
+    Fired,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stage::NoAnchor => "gate not hit (no anchor)",
+            Stage::NoPattern => "anchor hit, pattern failed",
+            Stage::Excepted => "matched, cancelled by an exception",
+            Stage::Warned => "matched, in a scam warning or cancelled by `unless`",
+            Stage::Negated => "matched, negated",
+            Stage::Duty => "matched, in a job-duty clause",
+            Stage::WordBoundary => "matched, not on word boundaries",
+            Stage::Number => "matched, number out of bounds",
+            Stage::Requires => "matched, required co-occurrence missing",
+            Stage::BelowThreshold => "signals below the threshold",
+            Stage::Fired => "fired",
+        })
+    }
+}
+
+/// How far one rule got on a posting ([`Matcher::explain`]).
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    /// Index of the rule in the rule set.
+    pub rule: usize,
+    /// The furthest stage it reached.
+    pub stage: Stage,
+    /// For a signature rule: the signals present and the sum of their weights.
+    pub signals: Vec<String>,
+    /// For a signature rule: the sum of the weights of the signals present.
+    pub sum: f64,
+}
+
 /// One phrase to verify: a phrase rule, or one signal of a signature rule.
 #[derive(Debug, Clone, Copy)]
 struct Unit {
@@ -259,6 +319,48 @@ impl Matcher {
 
     /// Every rule that fires on `posting`, with its evidence.
     pub fn scan(&self, posting: &Posting) -> Vec<RuleHit> {
+        self.scan_traced(posting, None)
+    }
+
+    /// How far every rule got on `posting`: which stage stopped it, for tuning rules.
+    pub fn explain(&self, posting: &Posting) -> Vec<Explanation> {
+        let mut trace = vec![Stage::NoAnchor; self.units.len()];
+        let hits = self.scan_traced(posting, Some(&mut trace));
+        let mut out: Vec<Explanation> = Vec::new();
+        for (ri, rule) in self.rules.rules.iter().enumerate() {
+            let units = self.units.iter().enumerate().filter(|(_, u)| u.rule == ri);
+            let mut stage = units
+                .clone()
+                .map(|(ui, _)| trace[ui])
+                .max()
+                .unwrap_or(Stage::NoAnchor);
+            let (mut signals, mut sum) = (Vec::new(), 0.0);
+            if let RuleBody::Signature(sig) = &rule.body {
+                for (ui, u) in units {
+                    let si = u.signal.expect("signature units are signals");
+                    if trace[ui] == Stage::Fired {
+                        signals.push(sig.signals[si].name.clone());
+                        sum += sig.signals[si].weight;
+                    }
+                }
+                if stage == Stage::Fired {
+                    stage = Stage::BelowThreshold;
+                }
+            }
+            if hits.iter().any(|h| h.rule == ri) {
+                stage = Stage::Fired;
+            }
+            out.push(Explanation {
+                rule: ri,
+                stage,
+                signals,
+                sum,
+            });
+        }
+        out
+    }
+
+    fn scan_traced(&self, posting: &Posting, mut trace: Option<&mut Vec<Stage>>) -> Vec<RuleHit> {
         let mut scratch = Scratch::default();
         let mut fields: Vec<FieldText<'_>> = Vec::new();
         let mut cands: Vec<Candidate> = Vec::new();
@@ -319,6 +421,7 @@ impl Matcher {
             let f = &fields[c.field as usize];
             let (cs, ce) = f.clauses[c.clause as usize];
             let any = &self.pattern_sets[c.unit as usize];
+            let mut stage = Stage::NoAnchor;
             let unless = !phrase.unless.is_empty()
                 && phrase
                     .unless
@@ -333,8 +436,18 @@ impl Matcher {
                 &hits_buf,
                 &f.around,
                 unless,
+                &mut stage,
             );
-            if spans.is_empty() || !self.posting_requires(phrase, &fields) {
+            let required = !spans.is_empty() && self.posting_requires(phrase, &fields);
+            if let Some(t) = trace.as_deref_mut() {
+                let reached = match (spans.is_empty(), required) {
+                    (true, _) => stage,
+                    (false, false) => Stage::Requires,
+                    (false, true) => Stage::Fired,
+                };
+                t[c.unit as usize] = t[c.unit as usize].max(reached);
+            }
+            if !required {
                 continue;
             }
             let list = accepted.entry(c.unit).or_default();

@@ -191,7 +191,9 @@ type Rewrite = (Vec<char>, Vec<char>);
 pub struct Normalizer {
     /// Bitmap over the BMP of the first characters of homophone keys.
     homophone_starts: Box<[u64]>,
-    pinyin: HashMap<String, (Vec<char>, Vec<char>)>,
+    /// Token → (replacement, characters after which it is left alone, rewritten even
+    /// away from Han text).
+    pinyin: HashMap<String, (Vec<char>, Vec<char>, bool)>,
     homophones: HashMap<char, Vec<Rewrite>>,
 }
 
@@ -359,11 +361,14 @@ impl Normalizer {
     /// A normaliser with the evasion tables of `lexicon`.
     pub fn new(lexicon: &Lexicon) -> Normalizer {
         let mut pinyin = HashMap::new();
-        for (token, rep) in &lexicon.pinyin {
-            pinyin.insert(
-                token.clone(),
-                (rep.to.chars().collect(), rep.not_before.clone()),
-            );
+        let tables = [(&lexicon.pinyin, false), (&lexicon.english, true)];
+        for (table, anywhere) in tables {
+            for (token, rep) in table {
+                pinyin.insert(
+                    token.clone(),
+                    (rep.to.chars().collect(), rep.not_before.clone(), anywhere),
+                );
+            }
         }
         let mut homophones: HashMap<char, Vec<Rewrite>> = HashMap::new();
         let plain = Normalizer {
@@ -509,14 +514,14 @@ impl Normalizer {
             let alone = !prev.is_some_and(|p| p.is_ascii_alphanumeric())
                 && !next.is_some_and(|n| n.is_ascii_alphabetic());
             let near_han = prev.is_some_and(is_han) || next.is_some_and(is_han);
-            if alone && near_han && len <= 6 {
-                let mut key = [0u8; 6];
+            if alone && len <= 16 {
+                let mut key = [0u8; 16];
                 for (k, x) in input[i..j].iter().enumerate() {
                     key[k] = x.c as u8;
                 }
                 let key = std::str::from_utf8(&key[..len]).unwrap_or("");
-                if let Some((to, not_before)) = self.pinyin.get(key) {
-                    if !next.is_some_and(|n| not_before.contains(&n)) {
+                if let Some((to, not_before, anywhere)) = self.pinyin.get(key) {
+                    if (near_han || *anywhere) && !next.is_some_and(|n| not_before.contains(&n)) {
                         out.extend(to.iter().map(|&c| Item { c, start, end }));
                         i = j;
                         continue;
@@ -687,6 +692,7 @@ mod tests {
             not_before: nb.chars().collect(),
         };
         Lexicon {
+            english: vec![("deposit".into(), rep("押金", ""))],
             pinyin: vec![
                 ("yj".into(), rep("押金", "")),
                 ("sd".into(), rep("刷单", "卡")),
@@ -730,6 +736,18 @@ mod tests {
         assert_eq!(norm("助理 | 女 | 本科"), "助理\n女\n本科");
         assert_eq!(norm("押|金"), "押金");
         assert_eq!(norm("性别\t男"), "性别\n男");
+    }
+
+    #[test]
+    fn english_words_are_read_anywhere_pinyin_only_beside_han() {
+        let n = Normalizer::new(&lexicon());
+        assert_eq!(
+            n.normalize_owned("pay deposit 500").as_str(),
+            "pay 押金 500"
+        );
+        assert_eq!(n.normalize_owned("deposits 500").as_str(), "deposits 500");
+        assert_eq!(n.normalize_owned("yj 500").as_str(), "yj 500");
+        assert_eq!(n.normalize_owned("交yj500").as_str(), "交押金500");
     }
 
     #[test]

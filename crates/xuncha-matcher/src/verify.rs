@@ -3,7 +3,7 @@
 use xuncha_rules::{Phrase, Scope};
 
 use crate::context::FieldContext;
-use crate::Matcher;
+use crate::{Matcher, Stage};
 
 /// Bytes either side of the anchor hits that patterns may reach, so a clause with no
 /// punctuation for a whole page does not cost a regex pass over the page.
@@ -22,7 +22,10 @@ pub(crate) fn phrase(
     hits: &[(usize, usize)],
     around: &FieldContext,
     unless: bool,
+    trace: &mut Stage,
 ) -> Vec<(usize, usize)> {
+    let mut reached = |st: Stage| *trace = (*trace).max(st);
+    reached(Stage::NoPattern);
     let clause = &text[cs..ce];
     let lo = hits.iter().map(|h| h.0).min().unwrap_or(cs);
     let hi = hits.iter().map(|h| h.1).max().unwrap_or(ce);
@@ -39,9 +42,11 @@ pub(crate) fn phrase(
         |s: usize, e: usize| -> bool { p.exceptions.iter().any(|re| re.is_match(&text[s..e])) };
     let clause_excepted = excepted(cs, ce);
     if clause_excepted && around.quotes.iter().all(|&(qs, qe)| qe <= cs || qs >= ce) {
+        reached(Stage::Excepted);
         return Vec::new();
     }
     if !p.requires_clause.is_empty() && !p.requires_clause.iter().any(|re| re.is_match(clause)) {
+        reached(Stage::Requires);
         return Vec::new();
     }
     let mut out: Vec<(usize, usize)> = Vec::new();
@@ -74,6 +79,7 @@ pub(crate) fn phrase(
             }
             if let (Some(v), Some(n)) = (number, &p.number) {
                 if !n.contains(v) {
+                    reached(Stage::Number);
                     continue;
                 }
             }
@@ -83,16 +89,28 @@ pub(crate) fn phrase(
                 None => (cs, ce),
             };
             match quote {
-                Some(_) if excepted(xs, xe) => continue,
-                None if clause_excepted || unless || around.warned(s, e) => continue,
+                Some(_) if excepted(xs, xe) => {
+                    reached(Stage::Excepted);
+                    continue;
+                }
+                None if clause_excepted => {
+                    reached(Stage::Excepted);
+                    continue;
+                }
+                None if unless || around.warned(s, e) => {
+                    reached(Stage::Warned);
+                    continue;
+                }
                 _ => {}
             }
             if negated(m, p, text, xs, xe, s, e) {
+                reached(Stage::Negated);
                 continue;
             }
             if p.scope == Scope::Applicant {
                 if let Some(duty) = &m.duty {
                     if duty.is_match(&text[cs..s]) {
+                        reached(Stage::Duty);
                         continue;
                     }
                 }
@@ -100,6 +118,7 @@ pub(crate) fn phrase(
             if p.word_boundary {
                 let b = bounds.get_or_insert_with(|| word_bounds(m, clause));
                 if !(b.binary_search(&(s - cs)).is_ok() && b.binary_search(&(e - cs)).is_ok()) {
+                    reached(Stage::WordBoundary);
                     continue;
                 }
             }

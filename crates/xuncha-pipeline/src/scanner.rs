@@ -13,7 +13,9 @@
 
 use std::sync::Arc;
 
-use xuncha_core::{lead_id, Category, Lead, LegalRef, LicenceLookup, Posting, PostingRef, Span};
+use xuncha_core::{
+    lead_id, Category, Lead, LegalRef, LicenceLookup, Posting, PostingRef, Severity, Span,
+};
 use xuncha_crawler::OperatorRecord;
 use xuncha_matcher::{Matcher, SCANNER_VERSION};
 use xuncha_registry::{Checker, LicenceCheck, Outcome, Registry};
@@ -92,7 +94,8 @@ impl Licensing {
             summary: match &self.source {
                 Some(_) => check.summary(),
                 None if check.outcome == Outcome::NoRegistry => {
-                    "an agency by its own words; no registry consulted, licence not verified"
+                    "an agency by its own words; no registry consulted, licence not verified: \
+                     check the 人力资源服务机构名录"
                         .to_string()
                 }
                 None => format!("{}; no registry consulted", check.summary()),
@@ -169,6 +172,11 @@ impl Scanner {
         let lookup = self.licensing.lookup(check, posting);
         let (Some(severity), true) = (check.severity(), check.is_violation()) else {
             if let Some(i) = at {
+                // An agency's own words are no proof that it has no licence: without a
+                // registry the lead is an indicator that asks for the 名录 check.
+                if check.outcome == Outcome::NoRegistry {
+                    leads[i].severity = leads[i].severity.min(Severity::Indicator);
+                }
                 leads[i].licence = Some(lookup);
             }
             return;

@@ -235,3 +235,16 @@ fn without_a_registry_the_text_still_counts_and_the_lead_says_no_registry_was_co
     let direct = posting("d", "样例精密制造有限公司", "本公司直招普工，月薪5500。");
     assert!(licence_leads(&scanner.leads(&direct, NOW)).is_empty());
 }
+
+#[test]
+fn without_a_registry_an_agencys_own_words_are_an_indicator_that_asks_for_the_register() {
+    let scanner = Scanner::new(matcher(), Licensing::without_registry());
+    let p = posting("a", "样例人力资源有限公司", "代招各大厂普工，加微信报名。");
+    let lead = the_lead(&scanner, &p);
+    assert_eq!(lead.severity, xuncha_core::Severity::Indicator, "{lead:?}");
+    let lookup = lead.licence.unwrap();
+    assert!(lookup.summary.contains("名录"), "{lookup:?}");
+    // With the register, the same unlisted agency is a 违法线索.
+    let lead = the_lead(&with_registry(), &p);
+    assert_eq!(lead.severity, xuncha_core::Severity::Illegal, "{lead:?}");
+}

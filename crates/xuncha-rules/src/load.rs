@@ -256,24 +256,34 @@ fn load_lexicon(ctx: &mut Ctx) -> Lexicon {
         }
     };
     let mut lex = Lexicon::default();
-    for (token, rep) in file.pinyin {
-        if token.is_empty() || !token.bytes().all(|b| b.is_ascii_lowercase()) {
-            ctx.err_file(format!(
-                "lexicon: pinyin token `{token}` must be lower-case ASCII letters"
-            ));
-            continue;
+    for (table, english) in [(file.pinyin, false), (file.english, true)] {
+        for (token, rep) in table {
+            let limit = 16;
+            if token.is_empty()
+                || token.len() > limit
+                || !token.bytes().all(|b| b.is_ascii_lowercase())
+            {
+                ctx.err_file(format!(
+                    "lexicon: token `{token}` must be 1 to {limit} lower-case ASCII letters"
+                ));
+                continue;
+            }
+            let rep = match rep {
+                RawReplacement::Plain(to) => Replacement {
+                    to,
+                    not_before: Vec::new(),
+                },
+                RawReplacement::Guarded { to, not_before } => Replacement {
+                    to,
+                    not_before: not_before.iter().flat_map(|s| s.chars()).collect(),
+                },
+            };
+            if english {
+                lex.english.push((token, rep));
+            } else {
+                lex.pinyin.push((token, rep));
+            }
         }
-        let rep = match rep {
-            RawReplacement::Plain(to) => Replacement {
-                to,
-                not_before: Vec::new(),
-            },
-            RawReplacement::Guarded { to, not_before } => Replacement {
-                to,
-                not_before: not_before.iter().flat_map(|s| s.chars()).collect(),
-            },
-        };
-        lex.pinyin.push((token, rep));
     }
     for (from, to) in file.homophones {
         if from.is_empty() {

@@ -189,6 +189,8 @@ pub struct LexiconFile {
     #[serde(default)]
     pub pinyin: BTreeMap<String, RawReplacement>,
     #[serde(default)]
+    pub english: BTreeMap<String, RawReplacement>,
+    #[serde(default)]
     pub homophones: BTreeMap<String, String>,
     #[serde(default)]
     pub scope: RawScope,

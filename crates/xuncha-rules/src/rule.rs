@@ -170,6 +170,9 @@ pub struct Examples {
 pub struct Lexicon {
     /// Whole ASCII-letter tokens and what they stand for (`yj` → `押金`).
     pub pinyin: Vec<(String, Replacement)>,
+    /// English words and what they stand for (`deposit` → `押金`), rewritten wherever they
+    /// stand alone, not only next to Han text.
+    pub english: Vec<(String, Replacement)>,
     /// Han spellings and what they stand for (`压金` → `押金`).
     pub homophones: Vec<(String, String)>,
     /// Words that mark a clause as the job's own duties (`负责`).

@@ -8,7 +8,8 @@ use anyhow::Context;
 use rayon::prelude::*;
 use serde::Serialize;
 use xuncha_core::{Category, Family, Lead, Posting};
-use xuncha_matcher::PrefilterKind;
+use xuncha_matcher::{Explanation, Matcher, PrefilterKind, Stage};
+use xuncha_rules::RuleBody;
 
 use crate::RulesArg;
 
@@ -24,6 +25,10 @@ pub struct Args {
     /// List every false positive and miss.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Print the records of this label that were missed, each with the rules of the label
+    /// that came nearest to firing and what stopped them.
+    #[arg(long, value_name = "LABEL")]
+    pub misses: Option<Category>,
 }
 
 #[derive(Default, Clone, Copy, Serialize)]
@@ -84,8 +89,32 @@ struct Report {
     records: usize,
     rules_version: String,
     micro: Score,
+    /// Lawful records (`labels: []`) that raised any lead, over all lawful records.
+    lawful_flagged: Share,
+    /// Records marked `lookalike: true` that raised any lead.
+    lookalikes_flagged: Share,
     per_family: BTreeMap<String, Score>,
     per_label: BTreeMap<String, Score>,
+    /// Micro scores by the records' `style`, `batch` and `origin.kind` fields, where given.
+    per_style: BTreeMap<String, Score>,
+    per_batch: BTreeMap<String, Score>,
+    per_source: BTreeMap<String, Score>,
+    /// Per rule: leads it took part in that were right (tp) or wrong (fp).
+    per_rule: BTreeMap<String, RuleCounts>,
+}
+
+#[derive(Default, Clone, Copy, Serialize)]
+struct Share {
+    flagged: usize,
+    of: usize,
+    rate: f64,
+}
+
+#[derive(Default, Clone, Copy, Serialize)]
+struct RuleCounts {
+    hits: usize,
+    tp: usize,
+    fp: usize,
 }
 
 struct Outcome {
@@ -93,6 +122,19 @@ struct Outcome {
     text: String,
     gold: BTreeSet<Category>,
     leads: Vec<Lead>,
+    posting: Posting,
+}
+
+impl Outcome {
+    /// A provenance field of the record (`style`, `batch`, or `origin.kind`).
+    fn tag(&self, key: &str) -> Option<String> {
+        let extra = &self.posting.extra;
+        let v = match key.split_once('.') {
+            Some((a, b)) => extra.get(a)?.get(b)?,
+            None => extra.get(key)?,
+        };
+        v.as_str().map(str::to_string)
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -133,6 +175,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .join(" / "),
             leads: matcher.leads(&p, &now),
             gold,
+            posting: p,
         })
         .collect();
 
@@ -142,24 +185,68 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut fps = Vec::new();
     let mut misses = Vec::new();
+    let mut groups: [BTreeMap<String, Counts>; 3] = Default::default();
+    let mut per_rule: BTreeMap<String, RuleCounts> = BTreeMap::new();
+    let (mut lawful, mut lookalikes) = (Share::default(), Share::default());
     for o in &outcomes {
         let predicted: BTreeSet<Category> = o.leads.iter().map(|l| l.category).collect();
+        let mut mine = Counts::default();
         for c in predicted.union(&o.gold) {
             let e = per_label.entry(*c).or_default();
             match (predicted.contains(c), o.gold.contains(c)) {
-                (true, true) => e.tp += 1,
+                (true, true) => {
+                    e.tp += 1;
+                    mine.tp += 1;
+                }
                 (true, false) => {
                     e.fp += 1;
+                    mine.fp += 1;
                     fps.push((o, *c));
                 }
                 (false, true) => {
                     e.fn_ += 1;
+                    mine.fn_ += 1;
                     misses.push((o, *c));
                 }
                 (false, false) => {}
             }
         }
+        for (group, key) in groups.iter_mut().zip(["style", "batch", "origin.kind"]) {
+            if let Some(tag) = o.tag(key) {
+                group.entry(tag).or_default().add(mine);
+            }
+        }
+        for lead in &o.leads {
+            let rules: BTreeSet<&str> = lead.findings.iter().map(|f| f.rule_id.as_str()).collect();
+            for r in rules {
+                let e = per_rule.entry(r.to_string()).or_default();
+                e.hits += 1;
+                if o.gold.contains(&lead.category) {
+                    e.tp += 1;
+                } else {
+                    e.fp += 1;
+                }
+            }
+        }
+        let flagged = !o.leads.is_empty() as usize;
+        if o.gold.is_empty() {
+            lawful.of += 1;
+            lawful.flagged += flagged;
+        }
+        if o.posting.extra.get("lookalike").and_then(|v| v.as_bool()) == Some(true) {
+            lookalikes.of += 1;
+            lookalikes.flagged += flagged;
+        }
     }
+    for s in [&mut lawful, &mut lookalikes] {
+        s.rate = if s.of == 0 {
+            0.0
+        } else {
+            s.flagged as f64 / s.of as f64
+        };
+    }
+    let [per_style, per_batch, per_source] =
+        groups.map(|g| g.into_iter().map(|(k, n)| (k, n.score())).collect());
     let mut per_family: BTreeMap<Family, Counts> = BTreeMap::new();
     let mut micro = Counts::default();
     for (c, n) in &per_label {
@@ -178,11 +265,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .into_iter()
             .map(|(c, n)| (c.to_string(), n.score()))
             .collect(),
+        lawful_flagged: lawful,
+        lookalikes_flagged: lookalikes,
+        per_style,
+        per_batch,
+        per_source,
+        per_rule,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_report(&report);
+    }
+    if args.verbose && !args.json {
+        println!("\n{:<36} {:>5} {:>5} {:>5}", "rule", "hits", "tp", "fp");
+        for (id, n) in &report.per_rule {
+            println!("{id:<36} {:>5} {:>5} {:>5}", n.hits, n.tp, n.fp);
+        }
     }
     if args.verbose {
         println!("\nfalse positives ({}):", fps.len());
@@ -204,7 +303,47 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("  {} {c}: {}", o.id, o.text);
         }
     }
+    if let Some(label) = args.misses {
+        print_misses(&matcher, &misses, label);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each missed record of `label` with the rules of that label that got furthest, and what
+/// stopped them.
+fn print_misses(matcher: &Matcher, misses: &[(&Outcome, Category)], label: Category) {
+    let rules = matcher.rules();
+    let of_label: Vec<&(&Outcome, Category)> = misses.iter().filter(|(_, c)| *c == label).collect();
+    println!("\nmisses of {label} ({}):", of_label.len());
+    for (o, _) in of_label {
+        println!("  {}: {}", o.id, o.text);
+        let mut near: Vec<Explanation> = matcher
+            .explain(&o.posting)
+            .into_iter()
+            .filter(|e| rules.rules[e.rule].category == label)
+            .collect();
+        near.sort_by(|a, b| b.stage.cmp(&a.stage));
+        let best = near.first().map(|e| e.stage).unwrap_or(Stage::NoAnchor);
+        for e in near.iter().filter(|e| e.stage == best).take(3) {
+            let rule = &rules.rules[e.rule];
+            if e.signals.is_empty() {
+                println!("      {}: {}", rule.id, e.stage);
+            } else {
+                let threshold = match &rule.body {
+                    RuleBody::Signature(s) => s.threshold,
+                    RuleBody::Phrase(_) => 0.0,
+                };
+                println!(
+                    "      {}: {} ({} = {:.2} of {:.2})",
+                    rule.id,
+                    e.stage,
+                    e.signals.join(" + "),
+                    e.sum,
+                    threshold
+                );
+            }
+        }
+    }
 }
 
 fn print_report(r: &Report) {
@@ -228,4 +367,25 @@ fn print_report(r: &Report) {
     }
     println!();
     row("micro", &r.micro);
+    for (title, group) in [
+        ("style", &r.per_style),
+        ("batch", &r.per_batch),
+        ("source", &r.per_source),
+    ] {
+        if group.is_empty() {
+            continue;
+        }
+        println!();
+        for (name, s) in group {
+            row(&format!("{title}: {name}"), s);
+        }
+    }
+    let share = |name: &str, s: &Share| {
+        if s.of > 0 {
+            println!("{name:<36} {:>5} of {:>5} {:>9.3}", s.flagged, s.of, s.rate);
+        }
+    };
+    println!();
+    share("lawful records flagged", &r.lawful_flagged);
+    share("look-alikes flagged", &r.lookalikes_flagged);
 }
