@@ -322,7 +322,7 @@ fn print_misses(matcher: &Matcher, misses: &[(&Outcome, Category)], label: Categ
             .into_iter()
             .filter(|e| rules.rules[e.rule].category == label)
             .collect();
-        near.sort_by(|a, b| b.stage.cmp(&a.stage));
+        near.sort_by_key(|e| std::cmp::Reverse(e.stage));
         let best = near.first().map(|e| e.stage).unwrap_or(Stage::NoAnchor);
         for e in near.iter().filter(|e| e.stage == best).take(3) {
             let rule = &rules.rules[e.rule];
