@@ -121,6 +121,8 @@ pub struct Explanation {
     pub signals: Vec<String>,
     /// For a signature rule: the sum of the weights of the signals present.
     pub sum: f64,
+    /// For a signature rule: whether each of its signals is present, in rule order.
+    pub present: Vec<bool>,
 }
 
 /// One phrase to verify: a phrase rule, or one signal of a signature rule.
@@ -326,6 +328,17 @@ impl Matcher {
     pub fn explain(&self, posting: &Posting) -> Vec<Explanation> {
         let mut trace = vec![Stage::NoAnchor; self.units.len()];
         let hits = self.scan_traced(posting, Some(&mut trace));
+        let monthly = posting
+            .text_fields()
+            .filter_map(|(name, orig)| {
+                let norm = self.normalizer.normalize_owned(orig);
+                match name {
+                    "salary" => salary::parse_field(norm.as_str()),
+                    _ => salary::parse_text(norm.as_str()),
+                }
+            })
+            .map(|p| p.monthly_max)
+            .fold(None, |a: Option<f64>, b| Some(a.map_or(b, |a| a.max(b))));
         let mut out: Vec<Explanation> = Vec::new();
         for (ri, rule) in self.rules.rules.iter().enumerate() {
             let units = self.units.iter().enumerate().filter(|(_, u)| u.rule == ri);
@@ -334,13 +347,20 @@ impl Matcher {
                 .map(|(ui, _)| trace[ui])
                 .max()
                 .unwrap_or(Stage::NoAnchor);
-            let (mut signals, mut sum) = (Vec::new(), 0.0);
+            let (mut signals, mut sum, mut present) = (Vec::new(), 0.0, Vec::new());
             if let RuleBody::Signature(sig) = &rule.body {
+                present = vec![false; sig.signals.len()];
                 for (ui, u) in units {
                     let si = u.signal.expect("signature units are signals");
-                    if trace[ui] == Stage::Fired {
-                        signals.push(sig.signals[si].name.clone());
-                        sum += sig.signals[si].weight;
+                    present[si] = trace[ui] == Stage::Fired;
+                }
+                for (si, signal) in sig.signals.iter().enumerate() {
+                    if let Some(min) = signal.salary_monthly_min {
+                        present[si] = monthly.is_some_and(|m| m >= min);
+                    }
+                    if present[si] {
+                        signals.push(signal.name.clone());
+                        sum += signal.weight;
                     }
                 }
                 if stage == Stage::Fired {
@@ -355,6 +375,7 @@ impl Matcher {
                 stage,
                 signals,
                 sum,
+                present,
             });
         }
         out

@@ -11,13 +11,15 @@
 //! are handed to `xuncha-matcher` as written.
 #![deny(missing_docs)]
 
+mod edit;
 mod error;
 mod load;
 mod raw;
 mod rule;
 
+pub use edit::write_fit;
 pub use error::{LoadError, LoadErrors};
 pub use rule::{
-    Division, Examples, Lexicon, LocalSeverity, NumberRange, Origin, Phrase, Replacement, Rule,
-    RuleBody, RuleSet, Scope, Signal, Signature,
+    Division, Examples, Fit, Lexicon, LocalSeverity, NumberRange, Origin, Phrase, Replacement,
+    Rule, RuleBody, RuleSet, Scope, Signal, Signature,
 };

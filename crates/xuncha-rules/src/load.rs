@@ -13,8 +13,8 @@ use crate::raw::{
     RawSignal,
 };
 use crate::rule::{
-    Division, Examples, Lexicon, LocalSeverity, NumberRange, Origin, Phrase, Replacement, Rule,
-    RuleBody, RuleSet, Scope, Signal, Signature,
+    Division, Examples, Fit, Lexicon, LocalSeverity, NumberRange, Origin, Phrase, Replacement,
+    Rule, RuleBody, RuleSet, Scope, Signal, Signature,
 };
 
 /// Fewest examples of each kind a rule must carry to load.
@@ -542,15 +542,30 @@ fn build_rule(
         .unwrap_or("phrase");
     let body = match kind {
         "phrase" => {
-            if !raw.signal.is_empty() || raw.threshold.is_some() {
+            if !raw.signal.is_empty() || raw.threshold.is_some() || raw.fit.is_some() {
                 ctx.err_at(
                     at,
-                    format!("rule `{id}`: signals and threshold belong to kind = \"signature\""),
+                    format!(
+                        "rule `{id}`: signals, threshold and fit belong to kind = \"signature\""
+                    ),
                 );
             }
             build_phrase(ctx, at, &id, take_phrase!(raw)).map(RuleBody::Phrase)
         }
-        "signature" => build_signature(ctx, at, &id, raw.threshold, raw.signal),
+        "signature" => build_signature(ctx, at, &id, raw.threshold, raw.signal).map(|mut b| {
+            if let (RuleBody::Signature(sig), Some(f)) = (&mut b, raw.fit.take()) {
+                sig.fit = Some(Fit {
+                    date: f.date,
+                    records: f.records,
+                    positives: f.positives,
+                    folds: f.folds,
+                    cv_precision: f.cv_precision,
+                    cv_recall: f.cv_recall,
+                    data: f.data,
+                });
+            }
+            b
+        }),
         other => {
             let at = raw.kind.as_ref().map(|k| k.span().start).unwrap_or(at);
             ctx.err_at(
@@ -686,7 +701,11 @@ fn build_signature(
         );
         return None;
     }
-    Some(RuleBody::Signature(Signature { threshold, signals }))
+    Some(RuleBody::Signature(Signature {
+        threshold,
+        signals,
+        fit: None,
+    }))
 }
 
 #[cfg(test)]

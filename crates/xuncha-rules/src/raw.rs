@@ -76,6 +76,8 @@ pub struct RawRule {
     #[serde(default)]
     pub signal: Vec<Spanned<RawSignal>>,
     #[serde(default)]
+    pub fit: Option<RawFit>,
+    #[serde(default)]
     pub examples: Option<Spanned<RawExamples>>,
 }
 
@@ -143,6 +145,20 @@ pub struct RawSignal {
     pub attribute: Option<Spanned<String>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
+}
+
+/// Where a signature's weights came from (`xuncha rules fit`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFit {
+    pub date: String,
+    pub records: usize,
+    pub positives: usize,
+    pub folds: usize,
+    pub cv_precision: f64,
+    pub cv_recall: f64,
+    #[serde(default)]
+    pub data: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

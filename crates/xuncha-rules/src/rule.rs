@@ -128,6 +128,27 @@ pub struct Signature {
     pub threshold: f64,
     /// The signals.
     pub signals: Vec<Signal>,
+    /// Where the weights came from, when they were fitted rather than set by hand.
+    pub fit: Option<Fit>,
+}
+
+/// The record of a fit of a signature's weights on labelled postings (`xuncha rules fit`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fit {
+    /// Day of the fit (`2026-12-02`).
+    pub date: String,
+    /// Labelled records fitted on.
+    pub records: usize,
+    /// Of them, records labelled with the rule's category.
+    pub positives: usize,
+    /// Folds of the cross-validation.
+    pub folds: usize,
+    /// Cross-validated precision of the rule alone on its category.
+    pub cv_precision: f64,
+    /// Cross-validated recall of the rule alone on its category.
+    pub cv_recall: f64,
+    /// The files fitted on.
+    pub data: Vec<String>,
 }
 
 /// One signal of a signature.

@@ -224,6 +224,45 @@ fn eval_counts_true_and_false_positives_per_label() {
 }
 
 #[test]
+fn eval_breaks_figures_down_by_provenance_and_explains_misses() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gold.jsonl");
+    let lines = [
+        r#"{"id":"1","text":"入职需交押金500元","labels":["fee.deposit"],"style":"classified","batch":"x1"}"#,
+        r#"{"id":"2","text":"欢迎加入我们","labels":["fee.deposit"],"style":"chat","batch":"x1"}"#,
+        r#"{"id":"3","text":"我司不收押金","labels":[],"lookalike":true,"style":"chat","batch":"x2"}"#,
+        r#"{"id":"4","text":"需交押金300元","labels":[],"lookalike":true,"style":"chat","batch":"x2","origin":{"kind":"police"}}"#,
+        r#"{"id":"5","text":"入职需交押金，押金不退","labels":["fee.deposit"],"origin":{"kind":"police"}}"#,
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = xuncha(&["eval", file.to_str().unwrap(), "--json"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let chat = &r["per_style"]["chat"];
+    assert_eq!(
+        (
+            chat["tp"].as_u64(),
+            chat["fp"].as_u64(),
+            chat["fn"].as_u64()
+        ),
+        (Some(0), Some(1), Some(1))
+    );
+    assert_eq!(r["per_batch"]["x1"]["tp"], 1);
+    assert_eq!(r["per_source"]["police"]["fp"], 1);
+    assert_eq!(r["lookalikes_flagged"]["flagged"], 1);
+    assert_eq!(r["lookalikes_flagged"]["of"], 2);
+    assert_eq!(r["per_rule"]["FEE-DEPOSIT-001"]["fp"], 1);
+    // The miss names the rule that came nearest and what stopped it.
+    let out = xuncha(
+        &["eval", file.to_str().unwrap(), "--misses", "fee.deposit"],
+        "",
+    );
+    let s = stdout(&out);
+    assert!(s.contains("misses of fee.deposit (1)"), "{s}");
+    assert!(s.contains("gate not hit"), "{s}");
+}
+
+#[test]
 fn diff_rules_lists_what_a_rule_change_adds_and_retires() {
     // The old rule set lacks FEE-DEPOSIT-001.
     let old = tempfile::tempdir().unwrap();

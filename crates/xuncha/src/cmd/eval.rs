@@ -15,8 +15,14 @@ use crate::RulesArg;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// JSONL of postings, each with gold `labels` (categories; `[]` means lawful).
-    pub file: String,
+    /// JSONL files of postings, each with gold `labels` (categories; `[]` means lawful).
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Embed each record, as one line, in a real full-length posting from the JSONL files
+    /// of this directory (one on which the rules raise nothing), to measure the records in
+    /// the company of thirty ordinary lines. For evaluation only: the hosts are not copied.
+    #[arg(long, value_name = "DIR")]
+    pub embed: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub rules: RulesArg,
     /// Print the report as JSON.
@@ -139,29 +145,17 @@ impl Outcome {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let matcher = super::load_matcher(&args.rules.dir, PrefilterKind::default())?;
-    let text =
-        fs::read_to_string(&args.file).with_context(|| format!("cannot read {}", args.file))?;
-    let mut records = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+    let mut records = load_labelled(&args.files)?;
+    if let Some(dir) = &args.embed {
+        let hosts = hosts(dir, &matcher)?;
+        eprintln!(
+            "embedding each record in one of {} clean real postings from {}",
+            hosts.len(),
+            dir.display()
+        );
+        for (p, _) in &mut records {
+            *p = embed(p, &hosts);
         }
-        let p: Posting =
-            serde_json::from_str(line).with_context(|| format!("{}:{}", args.file, i + 1))?;
-        let labels = p
-            .extra
-            .get("labels")
-            .and_then(|v| v.as_array())
-            .with_context(|| format!("{}:{}: no `labels` array", args.file, i + 1))?;
-        let mut gold = BTreeSet::new();
-        for l in labels {
-            let name = l.as_str().unwrap_or_default();
-            let c: Category = name
-                .parse()
-                .with_context(|| format!("{}:{}", args.file, i + 1))?;
-            gold.insert(c);
-        }
-        records.push((p, gold));
     }
     let now = super::now_rfc3339();
     let outcomes: Vec<Outcome> = records
@@ -307,6 +301,104 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         print_misses(&matcher, &misses, label);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Labelled postings from JSONL files: each with its gold categories (`labels`).
+pub(crate) fn load_labelled(
+    files: &[String],
+) -> anyhow::Result<Vec<(Posting, BTreeSet<Category>)>> {
+    let mut records = Vec::new();
+    for file in files {
+        let text = fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let p: Posting =
+                serde_json::from_str(line).with_context(|| format!("{file}:{}", i + 1))?;
+            let labels = p
+                .extra
+                .get("labels")
+                .and_then(|v| v.as_array())
+                .with_context(|| format!("{file}:{}: no `labels` array", i + 1))?;
+            let mut gold = BTreeSet::new();
+            for l in labels {
+                let name = l.as_str().unwrap_or_default();
+                let c: Category = name.parse().with_context(|| format!("{file}:{}", i + 1))?;
+                gold.insert(c);
+            }
+            records.push((p, gold));
+        }
+    }
+    Ok(records)
+}
+
+/// Most host postings read from `--embed`: enough for variety, bounded in memory.
+const MAX_HOSTS: usize = 5000;
+/// Shortest description, in characters, of a host posting: a full-length posting.
+const MIN_HOST_CHARS: usize = 400;
+
+/// Real postings with a full-length description on which the rules raise nothing.
+fn hosts(dir: &std::path::Path, matcher: &Matcher) -> anyhow::Result<Vec<Posting>> {
+    use std::io::BufRead;
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .with_context(|| format!("--embed: cannot read {} (it is only for evaluation; the shared corpus may be missing)", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for path in files {
+        let f = fs::File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        for line in std::io::BufReader::new(f).lines() {
+            let Ok(line) = line else { break };
+            let Ok(p) = serde_json::from_str::<Posting>(&line) else {
+                continue;
+            };
+            let long = p
+                .description
+                .as_deref()
+                .is_some_and(|d| d.chars().count() >= MIN_HOST_CHARS && d.lines().count() >= 5);
+            if long && matcher.scan(&p).is_empty() {
+                out.push(p);
+                if out.len() >= MAX_HOSTS {
+                    return Ok(out);
+                }
+            }
+        }
+    }
+    anyhow::ensure!(
+        !out.is_empty(),
+        "--embed: no full-length clean posting in {}",
+        dir.display()
+    );
+    Ok(out)
+}
+
+/// `record` written as one line into the description of a host chosen by its id, at a
+/// line also chosen by its id, so a run is repeatable.
+fn embed(record: &Posting, hosts: &[Posting]) -> Posting {
+    let h = record.id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
+    let host = &hosts[(h % hosts.len() as u64) as usize];
+    let mut line: String = record
+        .text_fields()
+        .filter(|(name, _)| *name == "title" || *name == "description")
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join("：");
+    line = line.replace(['\n', '\r'], " ");
+    let mut lines: Vec<&str> = host.description.as_deref().unwrap_or("").lines().collect();
+    let at = ((h >> 32) % (lines.len() as u64 + 1)) as usize;
+    lines.insert(at, &line);
+    Posting {
+        id: record.id.clone(),
+        description: Some(lines.join("\n")),
+        content_sha256: None,
+        extra: record.extra.clone(),
+        ..host.clone()
+    }
 }
 
 /// Each missed record of `label` with the rules of that label that got furthest, and what

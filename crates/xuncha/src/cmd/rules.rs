@@ -20,6 +20,10 @@ pub enum Command {
         #[command(flatten)]
         rules: RulesArg,
     },
+    /// Fit the weights of signature rules on labelled postings (logistic regression, the
+    /// hand weights as prior), print cross-validated precision and recall, and with
+    /// `--write` write the weights and the fit's record into the packs.
+    Fit(super::fit::Args),
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
@@ -27,6 +31,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Check(r) => check(&r),
         Command::Test(r) => test(&r),
         Command::Explain { id, rules } => explain(&rules, &id),
+        Command::Fit(args) => super::fit::run(args),
     }
 }
 
