@@ -59,8 +59,12 @@ impl FieldContext {
     }
 
     fn mark(&mut self, text: &str, warning: &Regex, start: usize, end: usize) {
-        let outside: String = self.outside_quotes(text, start, end);
-        if warning.is_match(&outside) {
+        let warns = if self.quotes.iter().any(|&(qs, qe)| qs < end && qe > start) {
+            warning.is_match(&self.outside_quotes(text, start, end))
+        } else {
+            warning.is_match(&text[start..end])
+        };
+        if warns {
             self.warned.push((start, end));
         }
     }

@@ -188,7 +188,8 @@ struct FieldText<'a> {
     orig: &'a str,
     norm: NormText,
     clauses: Vec<(usize, usize)>,
-    around: FieldContext,
+    /// Quotations and warnings, found only for a field where some rule is verified.
+    around: std::cell::OnceCell<FieldContext>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -413,13 +414,12 @@ impl Matcher {
                     });
                 }
             });
-            let around = FieldContext::new(norm.as_str(), self.warning.as_ref());
             fields.push(FieldText {
                 name,
                 orig,
                 norm,
                 clauses,
-                around,
+                around: std::cell::OnceCell::new(),
             });
         }
         if cands.is_empty() {
@@ -463,7 +463,8 @@ impl Matcher {
                 f.norm.as_str(),
                 (cs, ce),
                 &hits_buf,
-                &f.around,
+                f.around
+                    .get_or_init(|| FieldContext::new(f.norm.as_str(), self.warning.as_ref())),
                 unless,
                 &mut stage,
             );

@@ -31,6 +31,10 @@ yj = "押金"
 "压金" = "押金"
 [scope]
 duty = ["负责"]
+warning = ["谨防", "骗局"]
+[attributes]
+sex = ["男女", "性别"]
+age = ["年龄"]
 "#;
 
 const DIVISIONS: &str = "code,name,short,level,parent\n310000,上海市,上海,province,\n310104,徐汇区,徐汇,district,310000\n440000,广东省,广东,province,\n";
@@ -52,6 +56,7 @@ anchors = ["男", "女"]
 patterns = ['(限|只招|仅招)(男|女)(性|生)?', '(男|女)(性|生|士)?(优先|勿扰)']
 negations = ['不限', '均可']
 exceptions = ['联系人']
+attribute = "sex"
 word_boundary = true"#,
         r#"id = "DEPOSIT"
 category = "fee.deposit"
@@ -61,6 +66,7 @@ penalty = "B"
 anchors = ["押金"]
 patterns = ['押金\d*元?']
 negations = ['不收', '无需', '免']
+unless = ['样本测试']
 scope = "applicant""#,
         r#"id = "AGE"
 category = "discrimination.age"
@@ -70,6 +76,8 @@ penalty = "B"
 anchors = ["岁"]
 patterns = ['(?P<n>\d{2})(周)?岁以下']
 number = { group = "n", min = 20, max = 50 }
+negations = ['不限']
+attribute = "age"
 [[rule.local]]
 jurisdictions = ["310000"]
 severity = "locally_illegal"
@@ -256,4 +264,77 @@ fn one_lead_per_category_with_all_its_evidence() {
         .find(|l| l.category == Category::DiscriminationGender)
         .unwrap();
     assert_eq!(sex.findings.len(), 2);
+}
+
+#[test]
+fn a_negation_beside_another_attribute_does_not_cancel() {
+    let m = matcher(PrefilterKind::default());
+    assert_eq!(
+        hits(&m, "男女不限 30岁以下"),
+        vec!["AGE"],
+        "不限 is about sex"
+    );
+    assert_eq!(hits(&m, "性别不限 30岁以下"), vec!["AGE"]);
+    assert!(
+        hits(&m, "不限 30岁以下").is_empty(),
+        "a bare 不限 still negates"
+    );
+    assert!(
+        hits(&m, "年龄不限 30岁以下").is_empty(),
+        "its own attribute negates"
+    );
+    assert!(hits(&m, "男女不限").is_empty());
+}
+
+#[test]
+fn quoted_ads_are_judged_on_their_own_and_warnings_are_no_offers() {
+    let m = matcher(PrefilterKind::default());
+    // A warning sentence names a scheme: no offer.
+    assert!(hits(&m, "谨防押金500元的骗局").is_empty());
+    // The ad it quotes is an offer, whatever frames it.
+    assert_eq!(hits(&m, "谨防“入职先交押金500元”骗局"), vec!["DEPOSIT"]);
+    // A short quoted term is no ad.
+    assert!(hits(&m, "谨防“押金”骗局").is_empty());
+    // An exception in the frame does not reach into the quote.
+    assert_eq!(hits(&m, "联系人说：“只招男生，女生勿扰”"), vec!["SEX"]);
+    assert!(hits(&m, "联系人说只招男生").is_empty());
+    // The next sentence is not warned.
+    assert_eq!(hits(&m, "谨防骗局。押金500元"), vec!["DEPOSIT"]);
+}
+
+#[test]
+fn unless_cancels_a_rule_anywhere_but_inside_quoted_ads() {
+    let m = matcher(PrefilterKind::default());
+    assert!(hits(&m, "样本测试：押金500元").is_empty());
+    assert_eq!(hits(&m, "样本测试：“入职先交押金500元”"), vec!["DEPOSIT"]);
+}
+
+#[test]
+fn explain_names_the_stage_that_stopped_each_rule() {
+    use xuncha_matcher::Stage;
+    let m = matcher(PrefilterKind::default());
+    let stage = |text: &str, id: &str| {
+        let p = Posting::from_text("t", text);
+        let i = m.rules().rules.iter().position(|r| r.id == id).unwrap();
+        m.explain(&p)[i].stage
+    };
+    assert_eq!(stage("不限 30岁以下", "AGE"), Stage::Negated);
+    assert_eq!(stage("60岁以下", "AGE"), Stage::Number);
+    assert_eq!(stage("学龄岁以下", "AGE"), Stage::NoPattern);
+    assert_eq!(stage("五险一金", "AGE"), Stage::NoAnchor);
+    assert_eq!(stage("谨防押金500元的骗局", "DEPOSIT"), Stage::Warned);
+    assert_eq!(stage("联系人只招男生", "SEX"), Stage::Excepted);
+    assert_eq!(stage("负责押金500元", "DEPOSIT"), Stage::Duty);
+    assert_eq!(stage("30岁以下", "AGE"), Stage::Fired);
+    let p = Posting::from_text("t", "宝妈可做");
+    let i = m
+        .rules()
+        .rules
+        .iter()
+        .position(|r| r.id == "HIGHPAY")
+        .unwrap();
+    let e = &m.explain(&p)[i];
+    assert_eq!(e.stage, Stage::BelowThreshold);
+    assert_eq!(e.present, vec![true, false]);
+    assert!((e.sum - 0.5).abs() < 1e-9);
 }
