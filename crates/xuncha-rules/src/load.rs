@@ -364,12 +364,35 @@ fn legal(
 fn regexes(ctx: &mut Ctx, what: &str, list: &[Spanned<String>]) -> Vec<Regex> {
     let mut out = Vec::new();
     for p in list {
-        match Regex::new(p.get_ref()) {
+        match Regex::new(&ascii_word_boundaries(p.get_ref())) {
             Ok(re) => out.push(re),
             Err(e) => ctx.err_at(
                 p.span().start,
                 format!("{what} `{}` is not a valid regex: {e}", p.get_ref()),
             ),
+        }
+    }
+    out
+}
+
+/// `\b` in a rule means an ASCII word boundary: English words in Chinese text end where
+/// the Han characters begin (`我们agent全程`), which Unicode's `\b` denies, and a Unicode
+/// boundary makes a pattern set give up its DFA on any non-ASCII text.
+fn ascii_word_boundaries(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    let mut chars = p.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('b') => out.push_str("(?-u:\\b)"),
+            Some(n) => {
+                out.push('\\');
+                out.push(n);
+            }
+            None => out.push('\\'),
         }
     }
     out

@@ -203,3 +203,22 @@ no_match = ["f", "g", "h", "i", "j"]
     );
     assert!(errors(&ok).is_empty(), "{:?}", errors(&ok));
 }
+
+#[test]
+fn word_boundaries_are_ascii_so_english_ends_where_han_begins() {
+    assert_eq!(ascii_word_boundaries(r"agent\b"), r"agent(?-u:\b)");
+    assert_eq!(ascii_word_boundaries(r"a\\b\d"), r"a\\b\d");
+    let re = Regex::new(&ascii_word_boundaries(r"\bagent\b")).unwrap();
+    assert!(re.is_match("我们agent全程安排"));
+    assert!(!re.is_match("agents"));
+}
+
+#[test]
+fn an_attribute_the_lexicon_does_not_list_is_refused() {
+    let errs = errors(&rule("attribute = \"shoe_size\""));
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("fees.toml:6: rule `FEE-T-001`: attribute `shoe_size`")),
+        "{errs:?}"
+    );
+}
