@@ -356,3 +356,55 @@ fn topic_rescans_need_a_start_time_and_read_times_as_beijing_time() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("is not a time"), "{}", stderr(&out));
 }
+
+#[test]
+fn rules_fit_writes_weights_and_its_record_into_the_pack_which_still_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for e in std::fs::read_dir(repo().join("rules")).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let data = repo().join("tests/eval/dev.jsonl");
+    let (r, d) = (rules.to_str().unwrap(), data.to_str().unwrap());
+    let args = [
+        "rules",
+        "fit",
+        d,
+        "--rules",
+        r,
+        "--rule",
+        "FAKE-HIGHPAY-001",
+    ];
+    let out = xuncha(&args, "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = stdout(&out);
+    assert!(
+        s.contains("FAKE-HIGHPAY-001") && s.contains("threshold"),
+        "{s}"
+    );
+    let before = std::fs::read_to_string(rules.join("fake_jobs.toml")).unwrap();
+    let out = xuncha(&[&args[..], &["--write"]].concat(), "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = std::fs::read_to_string(rules.join("fake_jobs.toml")).unwrap();
+    assert_ne!(before, after);
+    let v: toml::Value = toml::from_str(&after).unwrap();
+    let rule = v["rule"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"].as_str() == Some("FAKE-HIGHPAY-001"))
+        .unwrap();
+    let fit = &rule["fit"];
+    assert_eq!(fit["records"].as_integer(), Some(360));
+    assert_eq!(fit["folds"].as_integer(), Some(5));
+    assert!(fit["cv_precision"].as_float().is_some());
+    // Only that rule was fitted, and the comments of the pack survive.
+    assert_eq!(after.matches("[rule.fit]").count(), 1);
+    assert!(after.starts_with(before.lines().next().unwrap()));
+    let out = xuncha(&["rules", "check", "--rules", r], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
