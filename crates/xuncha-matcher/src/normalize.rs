@@ -646,7 +646,13 @@ fn numerals(input: &[Item], out: &mut Vec<Item>) {
         // `3万元`, `1.5千`: the unit multiplies the Arabic number before it and stays.
         let multiplier =
             prev.is_some_and(|c| c.is_ascii_digit() || c == '.') && cn_digit(run[0].c).is_none();
+        // `一两百`, `三五千`: two digits side by side are an approximate range, no number.
+        let approximate = run
+            .windows(2)
+            .any(|w| cn_digit(w[0].c).is_some() && cn_digit(w[1].c).is_some())
+            && run.iter().any(|x| cn_unit(x.c).is_some());
         let quantity = !multiplier
+            && !approximate
             && (run.iter().any(|x| is_financial(x.c))
                 || starts_with_unit(rest)
                 || (next.is_some_and(connector)
@@ -756,6 +762,8 @@ mod tests {
         assert_eq!(n.normalize_owned("急招3万人").as_str(), "急招3万人");
         assert_eq!(n.normalize_owned("3万元").as_str(), "3万元");
         assert_eq!(n.normalize_owned("1.5千元").as_str(), "1.5千元");
+        assert_eq!(n.normalize_owned("一天一两百").as_str(), "1天一两百");
+        assert_eq!(n.normalize_owned("三五千元").as_str(), "三五千元");
     }
 
     #[test]
