@@ -17,13 +17,18 @@ const QUOTE_MIN_CHARS: usize = 6;
 pub(crate) struct FieldContext {
     /// Byte ranges of the insides of long quotations, sorted, not overlapping.
     pub quotes: Vec<(usize, usize)>,
-    /// Byte ranges of sentences that warn about scams.
+    /// Byte ranges that offer nothing: sentences that warn about scams, questions, and the
+    /// lines a job seeker speaks in a quoted chat.
     pub warned: Vec<(usize, usize)>,
+    /// Byte ranges of questions (`要交押金吗?`).
+    pub questions: Vec<(usize, usize)>,
 }
 
 impl FieldContext {
-    /// Finds the quotations and warned sentences of `text`.
-    pub fn new(text: &str, warning: Option<&Regex>) -> FieldContext {
+    /// Finds the quotations and the stretches that offer nothing in `text`: sentences with
+    /// a `warning` marker, questions (`要交押金吗?`), and lines that start with one of the
+    /// `speakers` who are job seekers (`我:`).
+    pub fn new(text: &str, warning: Option<&Regex>, speakers: &[String]) -> FieldContext {
         let mut ctx = FieldContext::default();
         let mut open: Option<(char, usize)> = None;
         for (i, c) in text.char_indices() {
@@ -45,20 +50,48 @@ impl FieldContext {
                 }
             }
         }
-        if let Some(w) = warning {
-            let mut start = 0;
-            for (i, c) in text.char_indices() {
-                if matches!(c, '。' | '!' | '?' | '\n' | '！' | '？') {
-                    ctx.mark(text, w, start, i);
-                    start = i + c.len_utf8();
-                }
+        let mut start = 0;
+        for (i, c) in text.char_indices() {
+            if matches!(c, '。' | '!' | '?' | '\n' | '！' | '？') {
+                let question = matches!(c, '?' | '？');
+                ctx.mark(text, warning, question, start, i);
+                start = i + c.len_utf8();
             }
-            ctx.mark(text, w, start, text.len());
+        }
+        ctx.mark(text, warning, false, start, text.len());
+        if !speakers.is_empty() {
+            let mut at = 0;
+            for line in text.split_inclusive('\n') {
+                let body = line.trim_start();
+                if speakers.iter().any(|s| body.starts_with(s.as_str())) {
+                    ctx.warned.push((at, at + line.len()));
+                }
+                at += line.len();
+            }
         }
         ctx
     }
 
-    fn mark(&mut self, text: &str, warning: &Regex, start: usize, end: usize) {
+    fn mark(
+        &mut self,
+        text: &str,
+        warning: Option<&Regex>,
+        question: bool,
+        start: usize,
+        end: usize,
+    ) {
+        if question {
+            // Only the clause that asks: `要求女生,身高165以上,你多高?` asks for a height,
+            // it does not ask whether women are wanted.
+            let from = text[start..end]
+                .rfind([',', ';', '，', '；'])
+                .map(|k| start + k + 1)
+                .unwrap_or(start);
+            self.questions.push((from, end));
+        }
+        let Some(warning) = warning else {
+            return;
+        };
         let warns = if self.quotes.iter().any(|&(qs, qe)| qs < end && qe > start) {
             warning.is_match(&self.outside_quotes(text, start, end))
         } else {
@@ -93,9 +126,15 @@ impl FieldContext {
             .filter(|&(qs, qe)| qs <= s && e <= qe)
     }
 
-    /// Whether `s..e` stands, outside any quotation, in a sentence that warns about scams.
+    /// Whether `s..e` stands, outside any quotation, in a sentence that warns about scams
+    /// or in a job seeker's line.
     pub fn warned(&self, s: usize, e: usize) -> bool {
         self.quote_of(s, e).is_none() && self.warned.iter().any(|&(ws, we)| ws <= s && e <= we)
+    }
+
+    /// Whether `s..e` stands, outside any quotation, in a question.
+    pub fn asked(&self, s: usize, e: usize) -> bool {
+        self.quote_of(s, e).is_none() && self.questions.iter().any(|&(ws, we)| ws <= s && e <= we)
     }
 }
 
@@ -156,7 +195,7 @@ mod tests {
     #[test]
     fn long_quotes_are_found_short_ones_are_terms() {
         let t = "警方提醒：“日结300,手机就能做”都是诈骗,“报名费”要警惕";
-        let c = FieldContext::new(t, Some(&warn()));
+        let c = FieldContext::new(t, Some(&warn()), &[]);
         assert_eq!(c.quotes.len(), 1);
         let (qs, qe) = c.quotes[0];
         assert_eq!(&t[qs..qe], "日结300,手机就能做");
@@ -165,7 +204,7 @@ mod tests {
     #[test]
     fn a_warning_covers_its_sentence_but_not_its_quotes() {
         let t = "警惕“在家刷单,一单结一单”。押金500元";
-        let c = FieldContext::new(t, Some(&warn()));
+        let c = FieldContext::new(t, Some(&warn()), &[]);
         let q = t.find("刷单").unwrap();
         assert!(!c.warned(q, q + 6), "quoted ad text is judged on its own");
         let w = t.find("警惕").unwrap();
@@ -175,8 +214,22 @@ mod tests {
     }
 
     #[test]
+    fn questions_and_the_job_seekers_lines_offer_nothing() {
+        let t = "要交押金吗?不用。\n我:听说要交保证金\nhr:保证金500元,限女生,你多高?";
+        let c = FieldContext::new(t, None, &["我:".to_string()]);
+        let at = |w: &str| t.find(w).unwrap();
+        assert!(c.asked(at("押金"), at("押金") + 6), "a question");
+        assert!(!c.warned(at("押金"), at("押金") + 6));
+        assert!(c.warned(at("保证金"), at("保证金") + 9), "the job seeker speaks");
+        let last = t.rfind("保证金").unwrap();
+        assert!(!c.warned(last, last + 9), "the recruiter speaks");
+        assert!(!c.asked(last, last + 9), "only the clause that asks is a question");
+        assert!(c.asked(at("你多高"), at("你多高") + 9));
+    }
+
+    #[test]
     fn an_unclosed_quote_quotes_nothing() {
-        let c = FieldContext::new("“押金500元,日结", None);
+        let c = FieldContext::new("“押金500元,日结", None, &[]);
         assert!(c.quotes.is_empty());
     }
 

@@ -101,7 +101,9 @@ impl std::fmt::Display for Stage {
             Stage::NoAnchor => "gate not hit (no anchor)",
             Stage::NoPattern => "anchor hit, pattern failed",
             Stage::Excepted => "matched, cancelled by an exception",
-            Stage::Warned => "matched, in a scam warning or cancelled by `unless`",
+            Stage::Warned => {
+                "matched, but in a scam warning, a question or a job seeker's line, or cancelled by `unless`"
+            }
             Stage::Negated => "matched, negated",
             Stage::Duty => "matched, in a job-duty clause",
             Stage::WordBoundary => "matched, not on word boundaries",
@@ -168,6 +170,8 @@ pub struct Matcher {
     duty: Option<Regex>,
     /// Words that make a sentence a warning about scams rather than an offer.
     warning: Option<Regex>,
+    /// Line openings that mark a job seeker's words in a quoted chat (`我:`), normalised.
+    speakers: Vec<String>,
     attributes: Attributes,
     locator: Locator,
 }
@@ -292,7 +296,15 @@ impl Matcher {
                 .collect();
             Regex::new(&alts.join("|")).expect("escaped literals form a regex")
         });
+        let speakers = rules
+            .lexicon
+            .applicant_speakers
+            .iter()
+            .map(|s| normalizer.normalize_owned(s).as_str().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         Ok(Matcher {
+            speakers,
             attributes: Attributes::new(&rules.lexicon.attributes),
             warning,
             locator: Locator::new(&rules.divisions),
@@ -463,8 +475,9 @@ impl Matcher {
                 f.norm.as_str(),
                 (cs, ce),
                 &hits_buf,
-                f.around
-                    .get_or_init(|| FieldContext::new(f.norm.as_str(), self.warning.as_ref())),
+                f.around.get_or_init(|| {
+                    FieldContext::new(f.norm.as_str(), self.warning.as_ref(), &self.speakers)
+                }),
                 unless,
                 &mut stage,
             );

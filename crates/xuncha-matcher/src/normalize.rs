@@ -711,6 +711,7 @@ mod tests {
             ],
             duty_markers: vec![],
             warning_markers: vec![],
+            applicant_speakers: vec![],
             attributes: vec![],
         }
     }

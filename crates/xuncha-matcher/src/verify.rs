@@ -97,7 +97,7 @@ pub(crate) fn phrase(
                     reached(Stage::Excepted);
                     continue;
                 }
-                None if unless || around.warned(s, e) => {
+                None if unless || around.warned(s, e) || (!p.questions && around.asked(s, e)) => {
                     reached(Stage::Warned);
                     continue;
                 }

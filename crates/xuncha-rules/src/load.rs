@@ -294,6 +294,7 @@ fn load_lexicon(ctx: &mut Ctx) -> Lexicon {
     }
     lex.duty_markers = file.scope.duty;
     lex.warning_markers = file.scope.warning;
+    lex.applicant_speakers = file.scope.applicant;
     for (name, heads) in file.attributes {
         if heads.iter().any(|h| h.is_empty()) {
             ctx.err_file(format!(
@@ -461,6 +462,7 @@ fn build_phrase(ctx: &mut Ctx, at: usize, id: &str, raw: RawPhrase) -> Option<Ph
         number,
         attribute: raw.attribute.map(|a| a.into_inner()),
         unless: regexes(ctx, "unless", &raw.unless),
+        questions: raw.questions,
     };
     (ctx.errors.len() == before).then_some(phrase)
 }

@@ -72,6 +72,8 @@ pub struct RawRule {
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
     #[serde(default)]
+    pub questions: bool,
+    #[serde(default)]
     pub threshold: Option<f64>,
     #[serde(default)]
     pub signal: Vec<Spanned<RawSignal>>,
@@ -97,6 +99,7 @@ pub struct RawPhrase {
     pub number: Option<Spanned<RawNumber>>,
     pub attribute: Option<Spanned<String>>,
     pub unless: Vec<Spanned<String>>,
+    pub questions: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,6 +148,8 @@ pub struct RawSignal {
     pub attribute: Option<Spanned<String>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub questions: bool,
 }
 
 /// Where a signature's weights came from (`xuncha rules fit`).
@@ -232,6 +237,8 @@ pub struct RawScope {
     pub duty: Vec<String>,
     #[serde(default)]
     pub warning: Vec<String>,
+    #[serde(default)]
+    pub applicant: Vec<String>,
 }
 
 /// Moves the phrase fields of a [`RawRule`] or [`RawSignal`] into a [`RawPhrase`].
@@ -250,6 +257,7 @@ macro_rules! take_phrase {
             number: $raw.number.take(),
             attribute: $raw.attribute.take(),
             unless: std::mem::take(&mut $raw.unless),
+            questions: $raw.questions,
         }
     };
 }

@@ -91,6 +91,9 @@ pub struct Phrase {
     /// Regexes of which one anywhere in the posting, outside quoted ad text, cancels the
     /// rule's matches outside quoted ad text.
     pub unless: Vec<Regex>,
+    /// The rule also matches in questions: asking is what it detects (`你结婚了吗?`).
+    /// Otherwise a question (`要交押金吗?`) offers nothing and is passed over.
+    pub questions: bool,
 }
 
 /// Which clauses a phrase may match in.
@@ -201,6 +204,9 @@ pub struct Lexicon {
     /// Words that mark a sentence as a warning about scams (`谨防`, `都是诈骗`): what it
     /// names outside quotation marks is not an offer.
     pub warning_markers: Vec<String>,
+    /// Line openings that mark a job seeker's words in a quoted chat (`我：`): what they
+    /// say is no offer.
+    pub applicant_speakers: Vec<String>,
     /// Attributes a requirement can be about and their head words (`age` → `年龄`,
     /// `岁数`), so a negation is bound to the attribute it stands next to.
     pub attributes: Vec<(String, Vec<String>)>,
