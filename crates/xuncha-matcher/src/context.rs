@@ -220,10 +220,16 @@ mod tests {
         let at = |w: &str| t.find(w).unwrap();
         assert!(c.asked(at("押金"), at("押金") + 6), "a question");
         assert!(!c.warned(at("押金"), at("押金") + 6));
-        assert!(c.warned(at("保证金"), at("保证金") + 9), "the job seeker speaks");
+        assert!(
+            c.warned(at("保证金"), at("保证金") + 9),
+            "the job seeker speaks"
+        );
         let last = t.rfind("保证金").unwrap();
         assert!(!c.warned(last, last + 9), "the recruiter speaks");
-        assert!(!c.asked(last, last + 9), "only the clause that asks is a question");
+        assert!(
+            !c.asked(last, last + 9),
+            "only the clause that asks is a question"
+        );
         assert!(c.asked(at("你多高"), at("你多高") + 9));
     }
 

@@ -59,6 +59,11 @@ struct Example {
     y: bool,
 }
 
+/// How many labelled records one of the rule's own examples counts for: a handful of
+/// examples must weigh against thousands of records, since a fit that breaks them is not
+/// written.
+const EXAMPLE_WEIGHT: usize = 5;
+
 #[derive(Default, Clone, Copy)]
 struct Tally {
     tp: usize,
@@ -115,6 +120,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             })
             .collect();
+        // The rule's own examples are labelled data too, and they must still pass.
+        let examples: Vec<Example> = rule
+            .examples
+            .must_match
+            .iter()
+            .map(|t| (t, true))
+            .chain(rule.examples.no_match.iter().map(|t| (t, false)))
+            .map(|(t, y)| {
+                let present = &matcher.explain(&xuncha_matcher::example_posting(t))[ri].present;
+                Example {
+                    x: present.iter().map(|&p| p as u8 as f64).collect(),
+                    eligible: present.iter().zip(&phrase).any(|(p, ph)| *p && *ph),
+                    y,
+                }
+            })
+            .collect();
         let prior: Vec<f64> = std::iter::once(-SCALE * sig.threshold)
             .chain(sig.signals.iter().map(|s| SCALE * s.weight))
             .collect();
@@ -127,6 +148,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .enumerate()
                 .filter(|(i, _)| i % k != fold)
                 .map(|(_, e)| e)
+                .chain(
+                    examples
+                        .iter()
+                        .flat_map(|e| std::iter::repeat_n(e, EXAMPLE_WEIGHT)),
+                )
                 .collect();
             let theta = fit(&train, &prior, args.prior);
             let t = tally(&data, &theta, (0..data.len()).filter(|i| i % k == fold));
@@ -144,8 +170,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             cv.precision(),
             cv.recall()
         );
-        let all: Vec<&Example> = data.iter().collect();
+        let all: Vec<&Example> = data
+            .iter()
+            .chain(
+                examples
+                    .iter()
+                    .flat_map(|e| std::iter::repeat_n(e, EXAMPLE_WEIGHT)),
+            )
+            .collect();
         let theta = fit(&all, &prior, args.prior);
+        let broken = examples
+            .iter()
+            .filter(|e| (e.eligible && logit(&theta, e) >= 0.0) != e.y)
+            .count();
         let threshold = (-theta[0] / SCALE).max(MIN_THRESHOLD);
         let weights: Vec<(String, f64)> = sig
             .signals
@@ -157,7 +194,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("    {name:<22} {w:>7.3}");
         }
         println!("    {:<22} {threshold:>7.3}", "threshold");
-        if args.write {
+        if broken > 0 {
+            println!(
+                "    not written: the fitted weights fail {broken} of the rule's own examples"
+            );
+        }
+        if args.write && broken == 0 {
             let record = Fit {
                 date: today.clone(),
                 records: data.len(),
