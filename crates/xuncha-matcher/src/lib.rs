@@ -45,9 +45,6 @@ pub use prefilter::{Prefilter, PrefilterKind};
 /// Name and version written into every lead.
 pub const SCANNER_VERSION: &str = concat!("xuncha-matcher/", env!("CARGO_PKG_VERSION"));
 
-/// Lazy-DFA cache of each unit's pattern set.
-const DFA_CACHE_BYTES: usize = 16 << 20;
-
 /// Characters of original text either side of a match kept as its context.
 const CONTEXT_CHARS: usize = 40;
 
@@ -269,12 +266,7 @@ impl Matcher {
             .iter()
             .map(|u| {
                 let pats = phrase_of(&rules, *u).patterns.iter().map(|r| r.as_str());
-                // A set of patterns with bounded gaps (`[^,。]{0,6}`) has many DFA states:
-                // a cache too small for them makes the lazy DFA give up and the search
-                // fall back to a far slower engine on every window.
-                regex::RegexSetBuilder::new(pats)
-                    .dfa_size_limit(DFA_CACHE_BYTES)
-                    .build()
+                regex::RegexSet::new(pats)
                     .expect("patterns that compiled one by one compile as a set")
             })
             .collect();

@@ -135,41 +135,41 @@ pub fn matcher() -> LeadScanner {
     )
 }
 
-/// `n` postings: real ones from the shared corpus, with every tenth replaced by a posting
-/// from the labelled development set (most of which violate something).
+/// `n` postings from the repository's labelled development corpus: nine in ten lawful
+/// (many of them look-alikes written to resemble violations), one in ten from the set of
+/// violations, each with an id of its own.
 pub fn postings(n: usize) -> Vec<Posting> {
-    let corpus = std::env::var_os("XUNCHA_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/corpus"));
-    let mut real: Vec<Posting> = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&corpus)
-        .unwrap_or_else(|e| panic!("the shared corpus at {}: {e}", corpus.display()))
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("tests/eval/dev"))
+        .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
         .collect();
     files.sort();
-    'files: for f in files {
+    let (mut lawful, mut violating): (Vec<Posting>, Vec<Posting>) = (Vec::new(), Vec::new());
+    for f in files {
         for line in std::fs::read_to_string(f).unwrap().lines() {
-            real.push(serde_json::from_str(line).unwrap());
-            if real.len() >= n {
-                break 'files;
+            let p: Posting = serde_json::from_str(line).unwrap();
+            let labelled = p
+                .extra
+                .get("labels")
+                .and_then(|v| v.as_array())
+                .is_some_and(|a| !a.is_empty());
+            if labelled {
+                violating.push(p);
+            } else {
+                lawful.push(p);
             }
         }
     }
-    let dev: Vec<Posting> = std::fs::read_to_string(repo().join("tests/eval/dev.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     (0..n)
         .map(|i| {
-            if i % 10 == 0 {
-                let mut p = dev[(i / 10) % dev.len()].clone();
-                p.id = format!("v-{i}");
-                p
+            let mut p = if i % 10 == 0 {
+                violating[(i / 10) % violating.len()].clone()
             } else {
-                real[i % real.len()].clone()
-            }
+                lawful[i % lawful.len()].clone()
+            };
+            p.id = format!("v-{i}");
+            p
         })
         .collect()
 }
