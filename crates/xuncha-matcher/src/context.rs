@@ -12,6 +12,39 @@ use regex::Regex;
 /// term (`“报名费”` is a term; `“日结300，手机就能做”` is an ad).
 const QUOTE_MIN_CHARS: usize = 6;
 
+/// Words without which a clause ending in `?` is not taken for a question.
+const QUESTION_WORDS: &[&str] = &[
+    "吗",
+    "么",
+    "呢",
+    "吧",
+    "嘛",
+    "多少",
+    "多高",
+    "多大",
+    "多久",
+    "多重",
+    "多长",
+    "几",
+    "什么",
+    "啥",
+    "怎么",
+    "怎样",
+    "如何",
+    "为何",
+    "为什么",
+    "是否",
+    "有没有",
+    "是不是",
+    "能不能",
+    "可不可以",
+    "要不要",
+    "会不会",
+    "哪",
+    "谁",
+    "难道",
+];
+
 /// The surroundings of one normalised field.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct FieldContext {
@@ -87,7 +120,11 @@ impl FieldContext {
                 .rfind([',', ';', '，', '；'])
                 .map(|k| start + k + 1)
                 .unwrap_or(start);
-            self.questions.push((from, end));
+            // A `?` with no question word is often a bullet or a character lost in a
+            // charset conversion (`?年龄: 30岁以下?`), not a question.
+            if QUESTION_WORDS.iter().any(|w| text[from..end].contains(w)) {
+                self.questions.push((from, end));
+            }
         }
         let Some(warning) = warning else {
             return;
@@ -231,6 +268,12 @@ mod tests {
             "only the clause that asks is a question"
         );
         assert!(c.asked(at("你多高"), at("你多高") + 9));
+        let t = "?年龄: 30岁以下?学历: 大专";
+        let c = FieldContext::new(t, None, &[]);
+        assert!(
+            c.questions.is_empty(),
+            "a ? without a question word is a bullet"
+        );
     }
 
     #[test]
