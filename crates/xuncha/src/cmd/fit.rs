@@ -142,19 +142,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let hand = tally(&data, &prior, 0..data.len());
         let mut cv = Tally::default();
         let k = args.folds as usize;
-        for fold in 0..k {
-            let train: Vec<&Example> = data
-                .iter()
+        // Records `keep` picks, with the rule's examples, each counted EXAMPLE_WEIGHT times.
+        let training = |keep: &dyn Fn(usize) -> bool| -> Vec<&Example> {
+            data.iter()
                 .enumerate()
-                .filter(|(i, _)| i % k != fold)
+                .filter(|(i, _)| keep(*i))
                 .map(|(_, e)| e)
                 .chain(
                     examples
                         .iter()
                         .flat_map(|e| std::iter::repeat_n(e, EXAMPLE_WEIGHT)),
                 )
-                .collect();
-            let theta = fit(&train, &prior, args.prior);
+                .collect()
+        };
+        for fold in 0..k {
+            let theta = fit(&training(&|i| i % k != fold), &prior, args.prior);
             let t = tally(&data, &theta, (0..data.len()).filter(|i| i % k == fold));
             cv.tp += t.tp;
             cv.fp += t.fp;
@@ -170,15 +172,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             cv.precision(),
             cv.recall()
         );
-        let all: Vec<&Example> = data
-            .iter()
-            .chain(
-                examples
-                    .iter()
-                    .flat_map(|e| std::iter::repeat_n(e, EXAMPLE_WEIGHT)),
-            )
-            .collect();
-        let theta = fit(&all, &prior, args.prior);
+        let theta = fit(&training(&|_| true), &prior, args.prior);
         let broken = examples
             .iter()
             .filter(|e| (e.eligible && logit(&theta, e) >= 0.0) != e.y)
