@@ -270,24 +270,15 @@ impl Matcher {
                     .expect("patterns that compiled one by one compile as a set")
             })
             .collect();
-        let duty = (!rules.lexicon.duty_markers.is_empty()).then(|| {
-            let alts: Vec<String> = rules
-                .lexicon
-                .duty_markers
-                .iter()
-                .map(|m| regex::escape(m))
-                .collect();
-            Regex::new(&alts.join("|")).expect("escaped literals form a regex")
-        });
-        let warning = (!rules.lexicon.warning_markers.is_empty()).then(|| {
-            let alts: Vec<String> = rules
+        let duty = alternation(rules.lexicon.duty_markers.iter().cloned());
+        // Markers are matched in normalised text, so they are normalised the same way.
+        let warning = alternation(
+            rules
                 .lexicon
                 .warning_markers
                 .iter()
-                .map(|m| regex::escape(normalizer.normalize_owned(m).as_str()))
-                .collect();
-            Regex::new(&alts.join("|")).expect("escaped literals form a regex")
-        });
+                .map(|m| normalizer.normalize_owned(m).as_str().to_string()),
+        );
         let speakers = rules
             .lexicon
             .applicant_speakers
@@ -341,17 +332,11 @@ impl Matcher {
     pub fn explain(&self, posting: &Posting) -> Vec<Explanation> {
         let mut trace = vec![Stage::NoAnchor; self.units.len()];
         let hits = self.scan_traced(posting, Some(&mut trace));
-        let monthly = posting
+        let norms: Vec<(&str, NormText)> = posting
             .text_fields()
-            .filter_map(|(name, orig)| {
-                let norm = self.normalizer.normalize_owned(orig);
-                match name {
-                    "salary" => salary::parse_field(norm.as_str()),
-                    _ => salary::parse_text(norm.as_str()),
-                }
-            })
-            .map(|p| p.monthly_max)
-            .fold(None, |a: Option<f64>, b| Some(a.map_or(b, |a| a.max(b))));
+            .map(|(name, orig)| (name, self.normalizer.normalize_owned(orig)))
+            .collect();
+        let monthly = pay(norms.iter().map(|(n, t)| (*n, t.as_str()))).map(|(_, p)| p.monthly_max);
         let mut out: Vec<Explanation> = Vec::new();
         for (ri, rule) in self.rules.rules.iter().enumerate() {
             let units = self.units.iter().enumerate().filter(|(_, u)| u.rule == ri);
@@ -434,6 +419,7 @@ impl Matcher {
         // Accepted spans per unit: (field, start, end) in normalised coordinates.
         let mut accepted: BTreeMap<u32, Vec<(u32, usize, usize)>> = BTreeMap::new();
         let mut hits_buf: Vec<(usize, usize)> = Vec::new();
+        let mut unless_of: Option<(u32, bool)> = None;
         let mut i = 0;
         while i < cands.len() {
             let c = cands[i];
@@ -455,11 +441,19 @@ impl Matcher {
             let (cs, ce) = f.clauses[c.clause as usize];
             let any = &self.pattern_sets[c.unit as usize];
             let mut stage = Stage::NoAnchor;
-            let unless = !phrase.unless.is_empty()
-                && phrase
-                    .unless
-                    .iter()
-                    .any(|re| fields.iter().any(|f| re.is_match(f.norm.as_str())));
+            // Asked only when a match outside quotations needs it, and once per unit:
+            // candidates come sorted by unit.
+            let mut unless = || match unless_of {
+                Some((u, v)) if u == c.unit => v,
+                _ => {
+                    let v = phrase
+                        .unless
+                        .iter()
+                        .any(|re| fields.iter().any(|f| re.is_match(f.norm.as_str())));
+                    unless_of = Some((c.unit, v));
+                    v
+                }
+            };
             let spans = verify::phrase(
                 self,
                 phrase,
@@ -470,7 +464,7 @@ impl Matcher {
                 f.around.get_or_init(|| {
                     FieldContext::new(f.norm.as_str(), self.warning.as_ref(), &self.speakers)
                 }),
-                unless,
+                &mut unless,
                 &mut stage,
             );
             let required = !spans.is_empty() && self.posting_requires(phrase, &fields);
@@ -638,7 +632,7 @@ impl Matcher {
                             }
                             spans.is_some_and(|s| !s.is_empty())
                         } else if let Some(min) = signal.salary_monthly_min {
-                            match pay(fields) {
+                            match pay(fields.iter().map(|f| (f.name, f.norm.as_str()))) {
                                 Some((fi, p)) if p.monthly_max >= min => {
                                     findings.push(self.finding(
                                         unit.rule,
@@ -697,13 +691,21 @@ impl Matcher {
 }
 
 /// The highest pay the posting states: its salary field first, then its text.
-fn pay(fields: &[FieldText<'_>]) -> Option<(usize, salary::Pay)> {
+/// One regex matching any of `words` literally; `None` when there are none.
+fn alternation(words: impl Iterator<Item = String>) -> Option<Regex> {
+    let alts: Vec<String> = words.map(|w| regex::escape(&w)).collect();
+    (!alts.is_empty()).then(|| Regex::new(&alts.join("|")).expect("escaped literals form a regex"))
+}
+
+/// The highest pay the fields state, by (name, normalised text): the salary field read as
+/// a pay range, the others as text.
+fn pay<'a>(fields: impl Iterator<Item = (&'a str, &'a str)>) -> Option<(usize, salary::Pay)> {
     let mut best: Option<(usize, salary::Pay)> = None;
-    for (i, f) in fields.iter().enumerate() {
-        let p = if f.name == "salary" {
-            salary::parse_field(f.norm.as_str())
+    for (i, (name, norm)) in fields.enumerate() {
+        let p = if name == "salary" {
+            salary::parse_field(norm)
         } else {
-            salary::parse_text(f.norm.as_str())
+            salary::parse_text(norm)
         };
         if let Some(p) = p {
             if best.is_none_or(|(_, b)| p.monthly_max > b.monthly_max) {

@@ -10,7 +10,7 @@ use crate::{Matcher, Stage};
 const WINDOW: usize = 150;
 
 /// The normalised spans where `p` holds in clause `cs..ce` of `text`, given the anchor
-/// `hits` in that clause. `around` tells quoted ad text and warnings apart; `unless` is
+/// `hits` in that clause. `around` tells quoted ad text and warnings apart; `unless` says
 /// whether one of the rule's posting-level `unless` patterns occurs in the posting.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn phrase(
@@ -21,7 +21,7 @@ pub(crate) fn phrase(
     (cs, ce): (usize, usize),
     hits: &[(usize, usize)],
     around: &FieldContext,
-    unless: bool,
+    unless: &mut dyn FnMut() -> bool,
     trace: &mut Stage,
 ) -> Vec<(usize, usize)> {
     let mut reached = |st: Stage| *trace = (*trace).max(st);
@@ -97,7 +97,10 @@ pub(crate) fn phrase(
                     reached(Stage::Excepted);
                     continue;
                 }
-                None if unless || around.warned(s, e) || (!p.questions && around.asked(s, e)) => {
+                None if around.warned(s, e)
+                    || (!p.questions && around.asked(s, e))
+                    || (!p.unless.is_empty() && unless()) =>
+                {
                     reached(Stage::Warned);
                     continue;
                 }

@@ -13,8 +13,8 @@ use crate::raw::{
     RawSignal,
 };
 use crate::rule::{
-    Division, Examples, Fit, Lexicon, LocalSeverity, NumberRange, Origin, Phrase, Replacement,
-    Rule, RuleBody, RuleSet, Scope, Signal, Signature,
+    Division, Examples, Lexicon, LocalSeverity, NumberRange, Origin, Phrase, Replacement, Rule,
+    RuleBody, RuleSet, Scope, Signal, Signature,
 };
 
 /// Fewest examples of each kind a rule must carry to load.
@@ -578,16 +578,8 @@ fn build_rule(
             build_phrase(ctx, at, &id, take_phrase!(raw)).map(RuleBody::Phrase)
         }
         "signature" => build_signature(ctx, at, &id, raw.threshold, raw.signal).map(|mut b| {
-            if let (RuleBody::Signature(sig), Some(f)) = (&mut b, raw.fit.take()) {
-                sig.fit = Some(Fit {
-                    date: f.date,
-                    records: f.records,
-                    positives: f.positives,
-                    folds: f.folds,
-                    cv_precision: f.cv_precision,
-                    cv_recall: f.cv_recall,
-                    data: f.data,
-                });
+            if let RuleBody::Signature(sig) = &mut b {
+                sig.fit = raw.fit.take();
             }
             b
         }),

@@ -78,7 +78,7 @@ pub struct RawRule {
     #[serde(default)]
     pub signal: Vec<Spanned<RawSignal>>,
     #[serde(default)]
-    pub fit: Option<RawFit>,
+    pub fit: Option<crate::Fit>,
     #[serde(default)]
     pub examples: Option<Spanned<RawExamples>>,
 }
@@ -150,20 +150,6 @@ pub struct RawSignal {
     pub unless: Vec<Spanned<String>>,
     #[serde(default)]
     pub questions: bool,
-}
-
-/// Where a signature's weights came from (`xuncha rules fit`).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawFit {
-    pub date: String,
-    pub records: usize,
-    pub positives: usize,
-    pub folds: usize,
-    pub cv_precision: f64,
-    pub cv_recall: f64,
-    #[serde(default)]
-    pub data: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

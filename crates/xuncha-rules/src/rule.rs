@@ -135,8 +135,10 @@ pub struct Signature {
     pub fit: Option<Fit>,
 }
 
-/// The record of a fit of a signature's weights on labelled postings (`xuncha rules fit`).
-#[derive(Debug, Clone, PartialEq)]
+/// The record of a fit of a signature's weights on labelled postings (`xuncha rules fit`),
+/// read from a rule's `[rule.fit]` table.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Fit {
     /// Day of the fit (`2026-12-02`).
     pub date: String,
@@ -151,6 +153,7 @@ pub struct Fit {
     /// Cross-validated recall of the rule alone on its category.
     pub cv_recall: f64,
     /// The files fitted on.
+    #[serde(default)]
     pub data: Vec<String>,
 }
 
