@@ -130,6 +130,16 @@ impl Posting {
         sha256_hex(&buf)
     }
 
+    /// Sets `content_sha256` to the hash of the text, whatever the input said; returns the
+    /// value it replaced when that differed.
+    pub fn recompute_content_hash(&mut self) -> Option<String> {
+        let computed = self.compute_content_sha256();
+        match self.content_sha256.replace(computed) {
+            Some(old) if Some(&old) != self.content_sha256.as_ref() => Some(old),
+            _ => None,
+        }
+    }
+
     /// Fills `content_sha256` unless the source (the crawler) already set it, and returns it.
     pub fn ensure_content_hash(&mut self) -> &str {
         if self.content_sha256.is_none() {

@@ -10,8 +10,15 @@ pub const DEFAULT_MAX_RECORD_BYTES: usize = 1024 * 1024;
 /// The posting in a record, or why it has none.
 pub fn decode(record: &Record, max_bytes: usize) -> Result<Posting, (Reason, String)> {
     let bytes = match &record.payload {
+        // Built in process by the crawler, whose hash is that of the evidence file.
         Payload::Posting(p) => return check(*p.clone()),
         Payload::Bytes(b) => b,
+        Payload::Cut { bytes, .. } => {
+            return Err((
+                Reason::TooLarge,
+                format!("{bytes} bytes is over the limit of {max_bytes}"),
+            ))
+        }
     };
     if bytes.len() > max_bytes {
         return Err((
@@ -25,8 +32,10 @@ pub fn decode(record: &Record, max_bytes: usize) -> Result<Posting, (Reason, Str
             format!("invalid UTF-8 at byte {}", e.valid_up_to()),
         )
     })?;
-    let posting: Posting =
+    let mut posting: Posting =
         serde_json::from_str(text).map_err(|e| (Reason::BadJson, format!("not a posting: {e}")))?;
+    // A hash from outside is never trusted: it makes the lead id and stands for the text.
+    posting.recompute_content_hash();
     check(posting)
 }
 
@@ -54,6 +63,20 @@ mod tests {
             origin: Origin::Channel { seq: 0 },
             payload: Payload::Bytes(b.to_vec()),
         }
+    }
+
+    #[test]
+    fn a_supplied_content_hash_is_replaced_by_the_texts() {
+        let edited = b"{\"id\":\"a\",\"text\":\"new text\",\"content_sha256\":\"old\"}";
+        let p = decode(&rec(edited), 1000).unwrap();
+        assert_eq!(
+            p.content_sha256.as_deref(),
+            Some(
+                Posting::from_text("a", "new text")
+                    .compute_content_sha256()
+                    .as_str()
+            )
+        );
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub enum Origin {
         file: PathBuf,
         /// 1-based line.
         line: usize,
+        /// Which file of that name: device, inode and modification time, so that a later
+        /// file under a name used before is never taken for a replay of the first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        file_id: Option<String>,
     },
     /// A posting handed over in process (the crawler).
     Channel {
@@ -49,7 +53,7 @@ impl fmt::Display for Origin {
                 partition,
                 offset,
             } => write!(f, "{topic}/{partition}/{offset}"),
-            Origin::File { file, line } => write!(f, "{}:{line}", file.display()),
+            Origin::File { file, line, .. } => write!(f, "{}:{line}", file.display()),
             Origin::Channel { seq } => write!(f, "channel/{seq}"),
         }
     }
@@ -62,6 +66,16 @@ pub enum Payload {
     Bytes(Vec<u8>),
     /// An already-built posting.
     Posting(Box<Posting>),
+    /// A line longer than the reader holds: its first bytes, and the size and hash of the
+    /// whole, which was never in memory at once.
+    Cut {
+        /// The first bytes.
+        head: Vec<u8>,
+        /// Size of the whole original.
+        bytes: u64,
+        /// SHA-256 of the whole original.
+        sha256: String,
+    },
 }
 
 /// One unit of input.
@@ -135,7 +149,7 @@ pub struct DeadLetter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_base64: Option<String>,
     /// Size of the whole original in bytes.
-    pub original_bytes: usize,
+    pub original_bytes: u64,
     /// SHA-256 of the whole original.
     pub original_sha256: String,
     /// Whether `original` / `original_base64` hold only the first [`DEAD_LETTER_KEEP_BYTES`].
@@ -153,8 +167,48 @@ impl DeadLetter {
         bytes: &[u8],
         at: &str,
     ) -> DeadLetter {
-        let truncated = bytes.len() > DEAD_LETTER_KEEP_BYTES;
-        let kept = &bytes[..bytes.len().min(DEAD_LETTER_KEEP_BYTES)];
+        DeadLetter::of_part(
+            origin,
+            (reason, detail.into()),
+            bytes,
+            (bytes.len() as u64, sha256_hex(bytes)),
+            at,
+        )
+    }
+
+    /// A dead letter for the record `r` could not be scanned.
+    pub fn of_record(r: &Record, reason: Reason, detail: impl Into<String>, at: &str) -> Self {
+        match &r.payload {
+            Payload::Bytes(b) => DeadLetter::new(r.origin.clone(), reason, detail, b, at),
+            Payload::Posting(p) => {
+                let json = serde_json::to_vec(p).unwrap_or_default();
+                DeadLetter::new(r.origin.clone(), reason, detail, &json, at)
+            }
+            Payload::Cut {
+                head,
+                bytes,
+                sha256,
+            } => DeadLetter::of_part(
+                r.origin.clone(),
+                (reason, detail.into()),
+                head,
+                (*bytes, sha256.clone()),
+                at,
+            ),
+        }
+    }
+
+    /// A dead letter keeping the start of `part`, for an original of `whole` = (size,
+    /// SHA-256).
+    fn of_part(
+        origin: Origin,
+        (reason, detail): (Reason, String),
+        part: &[u8],
+        (size, sha256): (u64, String),
+        at: &str,
+    ) -> DeadLetter {
+        let truncated = size > DEAD_LETTER_KEEP_BYTES as u64;
+        let kept = &part[..part.len().min(DEAD_LETTER_KEEP_BYTES)];
         let (original, original_base64) = match std::str::from_utf8(kept) {
             Ok(s) => (Some(s.to_string()), None),
             // A cut may split a character: keep the valid prefix as text if that is all it is.
@@ -170,20 +224,25 @@ impl DeadLetter {
         DeadLetter {
             schema: DLQ_SCHEMA.to_string(),
             reason,
-            detail: detail.into(),
+            detail,
             source: origin,
             original,
             original_base64,
-            original_bytes: bytes.len(),
-            original_sha256: sha256_hex(bytes),
+            original_bytes: size,
+            original_sha256: sha256,
             truncated,
             at: at.to_string(),
         }
     }
 
-    /// The key a dead letter is filed under: its origin.
+    /// The key a dead letter is filed under: its origin, and for a file which file it was.
     pub fn key(&self) -> String {
-        self.source.to_string()
+        match &self.source {
+            Origin::File {
+                file_id: Some(id), ..
+            } => format!("{}@{id}", self.source),
+            o => o.to_string(),
+        }
     }
 }
 
@@ -206,11 +265,12 @@ mod tests {
         let d = DeadLetter::new(o, Reason::TooLarge, "x", &big, "now");
         assert!(d.truncated);
         assert_eq!(d.original.unwrap().len(), DEAD_LETTER_KEEP_BYTES);
-        assert_eq!(d.original_bytes, big.len());
+        assert_eq!(d.original_bytes, big.len() as u64);
         assert_eq!(d.original_sha256, sha256_hex(&big));
         let v = serde_json::to_value(Origin::File {
             file: "a.jsonl".into(),
             line: 3,
+            file_id: None,
         })
         .unwrap();
         assert_eq!(v, serde_json::json!({"file": "a.jsonl", "line": 3}));

@@ -169,19 +169,7 @@ where
 fn scan_one(m: &Scanner, r: &Record, max: usize, now: &str) -> Result<Vec<Lead>, Box<DeadLetter>> {
     match decode(r, max) {
         Ok(p) => Ok(m.leads(&p, now)),
-        Err((reason, detail)) => {
-            let bytes: &[u8] = match &r.payload {
-                crate::record::Payload::Bytes(b) => b,
-                crate::record::Payload::Posting(_) => &[],
-            };
-            Err(Box::new(DeadLetter::new(
-                r.origin.clone(),
-                reason,
-                detail,
-                bytes,
-                now,
-            )))
-        }
+        Err((reason, detail)) => Err(Box::new(DeadLetter::of_record(r, reason, detail, now))),
     }
 }
 

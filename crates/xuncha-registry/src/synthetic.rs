@@ -63,7 +63,11 @@ pub fn credit_code(rng: &mut Rng) -> CreditCode {
 pub fn trade_name(i: usize) -> String {
     let syl: Vec<char> = SYLLABLES.chars().collect();
     let n = syl.len();
-    let prefix = if i % 2 == 0 { "示例" } else { "样例" };
+    let prefix = if i.is_multiple_of(2) {
+        "示例"
+    } else {
+        "样例"
+    };
     let j = i / 2;
     let mut s = String::from(prefix);
     s.push(syl[j % n]);

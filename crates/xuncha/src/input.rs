@@ -8,6 +8,8 @@ use std::path::Path;
 use anyhow::Context;
 use xuncha_core::Posting;
 use xuncha_crawler::{OperatorRecord, OPERATOR_SCHEMA};
+use xuncha_pipeline::decode::DEFAULT_MAX_RECORD_BYTES;
+use xuncha_pipeline::jsonl::{read_line, Line};
 
 /// Opens each path (`-` for stdin) in turn.
 pub fn open(paths: &[String]) -> anyhow::Result<Vec<(String, Box<dyn BufRead + Send>)>> {
@@ -43,9 +45,14 @@ pub fn names(paths: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Parses one JSONL line into a posting.
-pub fn parse(line: &str) -> Result<Posting, String> {
-    let p: Posting = serde_json::from_str(line).map_err(|e| format!("not a posting: {e}"))?;
+/// Parses one JSONL line into a posting. Its `content_sha256` is recomputed from its text
+/// unless `own_fetch` (a page this process fetched, hashed as its evidence file): a hash
+/// from outside is never trusted, since it makes the lead id and stands for the text.
+pub fn parse(line: &str, own_fetch: bool) -> Result<Posting, String> {
+    let mut p: Posting = serde_json::from_str(line).map_err(|e| format!("not a posting: {e}"))?;
+    if !own_fetch {
+        p.recompute_content_hash();
+    }
     if p.id.trim().is_empty() {
         return Err("empty `id`".into());
     }
@@ -58,7 +65,9 @@ pub fn parse(line: &str) -> Result<Posting, String> {
 /// A raw input line: `file:line`, and its text or why it has none.
 pub type RawLine = (String, Result<String, String>);
 
-/// Reads up to `max` non-empty lines from `r` into `batch`; returns false at end of input.
+/// Reads up to `max` non-empty lines from `r` into `batch`, holding at most
+/// [`DEFAULT_MAX_RECORD_BYTES`] of a line (a longer one is reported with its size and
+/// hash); returns false at end of input.
 pub fn read_batch(
     name: &str,
     r: &mut dyn BufRead,
@@ -69,23 +78,27 @@ pub fn read_batch(
     batch.clear();
     let mut buf = Vec::new();
     while batch.len() < max {
-        buf.clear();
-        let n = r
-            .read_until(b'\n', &mut buf)
-            .with_context(|| format!("reading {name}"))?;
-        if n == 0 {
-            return Ok(false);
+        let read = read_line(r, &mut buf, DEFAULT_MAX_RECORD_BYTES, *lineno == 0)
+            .with_context(|| format!("reading {name}:{}", *lineno + 1))?;
+        let at = format!("{name}:{}", *lineno + 1);
+        match read {
+            Line::Eof => return Ok(false),
+            Line::Cut { bytes, sha256 } => batch.push((
+                at,
+                Err(format!(
+                    "{bytes} bytes is over the limit of {DEFAULT_MAX_RECORD_BYTES} (sha256 {sha256})"
+                )),
+            )),
+            Line::Whole => match std::str::from_utf8(&buf) {
+                Ok(t) if t.trim().is_empty() => {}
+                Ok(t) => batch.push((at, Ok(t.trim_end().to_string()))),
+                Err(e) => batch.push((
+                    at,
+                    Err(format!("invalid UTF-8 at byte {}", e.valid_up_to())),
+                )),
+            },
         }
         *lineno += 1;
-        let at = format!("{name}:{lineno}");
-        match std::str::from_utf8(&buf) {
-            Ok(t) if t.trim().is_empty() => {}
-            Ok(t) => batch.push((at, Ok(t.trim_end().to_string()))),
-            Err(e) => batch.push((
-                at,
-                Err(format!("invalid UTF-8 at byte {}", e.valid_up_to())),
-            )),
-        }
     }
     Ok(true)
 }
@@ -98,8 +111,9 @@ pub enum Item {
     Operator(Box<OperatorRecord>),
 }
 
-/// The posting or operator record on a raw line, or why there is none.
-pub fn parse_item(raw: &RawLine) -> Result<Item, String> {
+/// The posting or operator record on a raw line, or why there is none (`own_fetch` as
+/// for [`parse`]).
+pub fn parse_item(raw: &RawLine, own_fetch: bool) -> Result<Item, String> {
     let line = raw.1.as_deref().map_err(|e| e.clone())?;
     if line.contains(OPERATOR_SCHEMA) {
         if let Ok(r) = serde_json::from_str::<OperatorRecord>(line) {
@@ -108,5 +122,5 @@ pub fn parse_item(raw: &RawLine) -> Result<Item, String> {
             }
         }
     }
-    parse(line).map(|p| Item::Posting(Box::new(p)))
+    parse(line, own_fetch).map(|p| Item::Posting(Box::new(p)))
 }

@@ -246,10 +246,11 @@ fn scan_url_fetches_one_posting_through_the_crawler_and_scans_it() {
     let kept = dir.path().join("data/evidence").join(&sha[..2]).join(sha);
     assert!(kept.exists(), "the fetched page is kept as evidence");
 
-    // No profile allows the host: loopback is refused, and the scan says so by URL.
+    // No profile allows the host: loopback is refused, and the scan says so by URL and
+    // fails, since what it was asked to scan was not scanned.
     let out = scan(&url, "no-such-dir");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    assert!(!out.status.success(), "{stderr}");
     assert!(out.stdout.is_empty());
     assert!(
         stderr.contains(&format!("{url}: skipped: ")) && stderr.contains("1 bad lines"),

@@ -15,6 +15,8 @@ fn xuncha(dir: &Path, args: &[&str]) -> Command {
         .current_dir(dir)
         .env("XUNCHA_RULES", repo().join("rules"))
         .env("XUNCHA_HTTP_ADDR", "127.0.0.1:0")
+        // These tests write their inbox files whole; tests/inbox.rs keeps the default.
+        .env("XUNCHA_INBOX__SETTLE_MS", "100")
         .env_remove("XUNCHA_DB");
     c
 }

@@ -21,6 +21,7 @@ fn xuncha(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env("XUNCHA_RULES", repo().join("rules"))
         .env("XUNCHA_HTTP_ADDR", "127.0.0.1:0")
+        .env("XUNCHA_INBOX__SETTLE_MS", "100")
         .env_remove("XUNCHA_DB")
         .env_remove("XUNCHA_SITES_DIR")
         .env_remove("XUNCHA_EVIDENCE")

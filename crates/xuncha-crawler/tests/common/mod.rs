@@ -319,12 +319,12 @@ pub fn job(id: u32, version: u32) -> Job {
         area,
         location: location.to_owned(),
         description,
-        contact: if i % 2 == 0 {
+        contact: if i.is_multiple_of(2) {
             "王先生 138****5678"
         } else {
             "HR 李女士 0755-2345****"
         },
-        publisher: if i % 3 == 0 {
+        publisher: if i.is_multiple_of(3) {
             "张女士 · 招聘经理"
         } else {
             "陈先生 · 人事主管"

@@ -4,4 +4,4 @@ mod inbox;
 mod reader;
 
 pub use inbox::{InboxConfig, InboxSource};
-pub use reader::ReaderSource;
+pub use reader::{read_line, Line, ReaderSource, MAX_LINE_SCAN_BYTES};

@@ -152,6 +152,29 @@ CREATE TABLE IF NOT EXISTS rechecks (
 CREATE INDEX IF NOT EXISTS rechecks_lead ON rechecks (lead_id, checked_at);
 "#;
 
+/// Creates the database file readable by its owner only (SQLite gives its journal and WAL
+/// the same mode), and its folder 0700: leads name people and hold evidence.
+fn create_private(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+    }
+}
+
 /// Columns added to `leads` after its first release; a database made before them gets
 /// them on open, with its rows kept.
 const LEAD_COLUMNS_ADDED: &[(&str, &str)] = &[
@@ -282,9 +305,7 @@ impl CaseQueue {
     /// Opens (creating if needed) the queue at `path`, with its parent directory.
     pub fn open(path: impl AsRef<Path>) -> anyhow::Result<CaseQueue> {
         let path = path.as_ref().to_path_buf();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
+        create_private(&path)?;
         let conn =
             Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;

@@ -249,7 +249,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -262,9 +262,9 @@ fn duration_zh(d: Duration) -> String {
     let mut out = String::new();
     if d.subsec_millis() != 0 || secs == 0 {
         let _ = write!(out, "{} 毫秒", d.as_millis());
-    } else if secs % 3600 == 0 {
+    } else if secs.is_multiple_of(3600) {
         let _ = write!(out, "{} 小时", secs / 3600);
-    } else if secs % 60 == 0 {
+    } else if secs.is_multiple_of(60) {
         let _ = write!(out, "{} 分钟", secs / 60);
     } else {
         let _ = write!(out, "{secs} 秒");

@@ -113,7 +113,8 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
             )?;
             let sink = SqliteSink(queue.clone());
             let leads = WithAlerts::new(SqliteSink(queue.clone()), alerts.clone());
-            let source = InboxSource::new(config.inbox.clone(), once)?;
+            let source = InboxSource::new(config.inbox.clone(), once)?
+                .max_record_bytes(config.scan.max_record_bytes);
             metrics.ready.set(1);
             tracing::info!(inbox = %config.inbox.dir.display(), db = %config.db.display(), "watching the inbox");
             let inbox = xuncha_pipeline::run(

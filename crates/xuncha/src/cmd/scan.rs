@@ -122,6 +122,8 @@ enum Input {
     Files {
         files: Vec<(String, Box<dyn io::BufRead + Send>)>,
         lineno: usize,
+        /// Files given up part-way (a line past the scan bound, a read error).
+        unreadable: usize,
     },
     Topic(Box<RangeReader>),
     /// Postings fetched from `--url`s, or why each could not be.
@@ -133,11 +135,21 @@ impl Input {
     fn next(&mut self, batch: &mut Vec<RawLine>) -> anyhow::Result<bool> {
         batch.clear();
         match self {
-            Input::Files { files, lineno } => {
+            Input::Files {
+                files,
+                lineno,
+                unreadable,
+            } => {
                 while let Some((name, reader)) = files.first_mut() {
-                    let more = input::read_batch(name, &mut **reader, lineno, BATCH, batch)?;
-                    if more {
-                        return Ok(true);
+                    match input::read_batch(name, &mut **reader, lineno, BATCH, batch) {
+                        Ok(true) => return Ok(true),
+                        Ok(false) => {}
+                        // What was read before stays in the batch; the rest of this file
+                        // is lost to the scan, and the exit status says so.
+                        Err(e) => {
+                            eprintln!("{e:#}; the rest of {name} is skipped");
+                            *unreadable += 1;
+                        }
                     }
                     files.remove(0);
                     *lineno = 0;
@@ -160,6 +172,9 @@ impl Input {
                             Payload::Bytes(b) => String::from_utf8(b).map_err(|e| {
                                 format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to())
                             }),
+                            Payload::Cut { bytes, sha256, .. } => {
+                                Err(format!("{bytes} bytes is over the limit (sha256 {sha256})"))
+                            }
                             Payload::Posting(p) => {
                                 serde_json::to_string(&p).map_err(|e| e.to_string())
                             }
@@ -209,12 +224,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut out = Output::new(io::BufWriter::new(sink), format, tty, old.is_some())?;
     let (mut postings, mut leads, mut bad, mut bytes) = (0usize, 0usize, 0usize, 0u64);
     let mut batch = Vec::with_capacity(BATCH);
+    let own_fetch = matches!(input, Input::Urls(_));
     loop {
         let more = input.next(&mut batch)?;
         let results: Vec<_> = batch
             .par_iter()
             .map(|raw| {
-                input::parse_item(raw).map(|item| {
+                input::parse_item(raw, own_fetch).map(|item| {
                     let new = leads_of(&scanner, &item, &now);
                     let was = old.as_ref().map(|o| leads_of(o, &item, &now));
                     (new, was)
@@ -298,7 +314,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    Ok(ExitCode::SUCCESS)
+    let unreadable = match &input {
+        Input::Files { unreadable, .. } => *unreadable,
+        _ => 0,
+    };
+    Ok(exit_status(postings, bad, unreadable, own_fetch))
+}
+
+/// Failure when input was lost: a file given up part-way, a `--url` that could not be
+/// fetched, or input whose every line was bad. Some bad lines among good ones are
+/// reported but are no failure: a scan of a big export should not stop a script.
+fn exit_status(postings: usize, bad: usize, unreadable: usize, urls: bool) -> ExitCode {
+    let lost = unreadable > 0 || (urls && bad > 0) || (bad > 0 && postings == 0);
+    if lost {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn open_input(args: &Args) -> anyhow::Result<(Input, ProgressBar)> {
@@ -336,7 +368,14 @@ fn open_input(args: &Args) -> anyhow::Result<(Input, ProgressBar)> {
         })
         .sum::<Option<u64>>()
         .filter(|_| !args.files.is_empty());
-    Ok((Input::Files { files, lineno: 0 }, progress(total, true)))
+    Ok((
+        Input::Files {
+            files,
+            lineno: 0,
+            unreadable: 0,
+        },
+        progress(total, true),
+    ))
 }
 
 fn leads_of(scanner: &Scanner, item: &Item, now: &str) -> Vec<Lead> {
