@@ -201,13 +201,40 @@ fn is_han_slow(c: char) -> bool {
     matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
 }
 
-/// Characters that carry nothing anywhere: zero-width marks, emoji, variation selectors.
+/// Unicode's Default_Ignorable_Code_Point set (DerivedCoreProperties.txt): characters a
+/// renderer shows as nothing, so an evader can put them inside a word unseen.
+pub(crate) const DEFAULT_IGNORABLE: &[(u32, u32)] = &[
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+];
+
+/// Characters that carry nothing anywhere: default-ignorables (zero-width marks, BiDi
+/// controls, fillers, variation selectors, tags), control characters other than white
+/// space, the blank braille pattern, emoji and pictographs.
 fn is_invisible_or_emoji_slow(c: char) -> bool {
-    matches!(c as u32,
-        0x200B..=0x200F | 0x2060..=0x2064 | 0xFEFF | 0x00AD | 0x034F
-        | 0xFE00..=0xFE0F | 0x20E3 | 0x1F000..=0x1FAFF | 0x2600..=0x27BF
-        | 0x2B00..=0x2BFF | 0x2190..=0x21FF | 0x25A0..=0x25FF
-        | 0xE0000..=0xE007F)
+    let cp = c as u32;
+    (c.is_control() && !c.is_whitespace())
+        || DEFAULT_IGNORABLE
+            .iter()
+            .any(|&(a, b)| (a..=b).contains(&cp))
+        || matches!(cp,
+            0x2800 | 0x20E3 | 0x1F000..=0x1FAFF | 0x2600..=0x27BF
+            | 0x2B00..=0x2BFF | 0x2190..=0x21FF | 0x25A0..=0x25FF)
 }
 
 /// Punctuation that evaders put between the characters of a word; dropped only between
@@ -795,6 +822,29 @@ mod tests {
         assert_eq!(norm("日洁"), "日结");
         assert_eq!(norm("sd卡驱动"), "sd卡驱动");
         assert_eq!(norm("750px设计稿"), "750px设计稿");
+    }
+
+    #[test]
+    fn nothing_invisible_splits_a_word() {
+        let mut invisible: Vec<char> = DEFAULT_IGNORABLE
+            .iter()
+            .flat_map(|&(a, b)| a..=b)
+            .filter_map(char::from_u32)
+            .collect();
+        invisible.extend((0..0x20u8).map(char::from).filter(|c| !c.is_whitespace()));
+        invisible.extend(['\u{7f}', '\u{80}', '\u{9b}', '\u{2800}']);
+        assert!(invisible.len() > 4000, "the whole set: {}", invisible.len());
+        for c in invisible {
+            assert_eq!(norm(&format!("押{c}金")), "押金", "U+{:04X}", c as u32);
+            assert_eq!(
+                norm(&format!("押{c}{c}{c}金")),
+                "押金",
+                "U+{:04X} x3",
+                c as u32
+            );
+        }
+        // White space is not invisible: it still separates lines and words.
+        assert_eq!(norm("a\nb"), "a\nb");
     }
 
     #[test]

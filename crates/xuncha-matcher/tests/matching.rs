@@ -171,6 +171,40 @@ fn evidence_offsets_point_into_the_original_text() {
 }
 
 #[test]
+fn invisible_characters_between_letters_hide_nothing() {
+    let m = matcher(PrefilterKind::default());
+    let hiders = [
+        '\u{202E}',
+        '\u{2066}',
+        '\u{2069}',
+        '\u{1}',
+        '\u{1b}',
+        '\u{7f}',
+        '\u{9b}',
+        '\u{115F}',
+        '\u{1160}',
+        '\u{3164}',
+        '\u{FFA0}',
+        '\u{200B}',
+        '\u{2800}',
+        '\u{E0041}',
+        '\u{180E}',
+    ];
+    for c in hiders {
+        let text = format!("入职需交押{c}金500元");
+        let leads = m.leads(&Posting::from_text("p", &text), "2026-12-02T00:00:00Z");
+        let f = leads
+            .iter()
+            .find(|l| l.category == Category::FeeDeposit)
+            .unwrap_or_else(|| panic!("U+{:04X} hid the deposit", c as u32))
+            .findings[0]
+            .clone();
+        assert_eq!(&text[f.span.start()..f.span.end()], f.matched);
+        assert!(f.matched.starts_with('押') && f.matched.contains(c));
+    }
+}
+
+#[test]
 fn negation_is_judged_near_the_match_and_within_its_clause() {
     let m = matcher(PrefilterKind::default());
     assert!(hits(&m, "性别不限男女均可").is_empty());

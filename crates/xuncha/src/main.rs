@@ -3,6 +3,7 @@
 mod cmd;
 mod config;
 mod input;
+mod neutralise;
 mod output;
 mod recheck;
 mod reload;

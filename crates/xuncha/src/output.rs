@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 use xuncha_core::{Lead, Severity};
 
+use crate::neutralise::{csv_cell, terminal};
 use crate::report::{self, ReportMeta};
 
 /// Output format of `scan`.
@@ -138,24 +139,24 @@ impl<W: Write> Printer<W> {
                     .iter()
                     .map(|l| format!("{}{}", l.law, l.article))
                     .collect();
-                w.write_record([
-                    lead.lead_id.as_str(),
-                    &lead.posting.id,
-                    lead.posting.url.as_deref().unwrap_or(""),
-                    lead.category.as_str(),
-                    lead.severity.as_str(),
-                    &format!("{:.3}", lead.score),
-                    &lead.rule_ids().join(" "),
-                    &matched.join(" | "),
-                    &basis.join("; "),
-                    &lead
-                        .penalty
+                let cells = [
+                    lead.lead_id.clone(),
+                    lead.posting.id.clone(),
+                    lead.posting.url.clone().unwrap_or_default(),
+                    lead.category.as_str().to_string(),
+                    lead.severity.as_str().to_string(),
+                    format!("{:.3}", lead.score),
+                    lead.rule_ids().join(" "),
+                    matched.join(" | "),
+                    basis.join("; "),
+                    lead.penalty
                         .as_ref()
                         .map(|p| format!("{}{}", p.law, p.article))
                         .unwrap_or_default(),
-                    &lead.posting.content_sha256,
-                    &lead.detected_at,
-                ])?;
+                    lead.posting.content_sha256.clone(),
+                    lead.detected_at.clone(),
+                ];
+                w.write_record(cells.iter().map(|c| csv_cell(c).into_owned()))?;
                 Ok(())
             }
             Sink::Table(out) => table(out, lead, self.color),
@@ -177,51 +178,56 @@ impl<W: Write> Printer<W> {
     }
 }
 
+/// A lead for a person at a terminal: everything that came from the posting goes through
+/// [`terminal`], so a hostile posting prints as text.
 fn table(out: &mut impl Write, lead: &Lead, color: bool) -> std::io::Result<()> {
-    {
-        let (sev, reset, mark, dim) = if color {
-            (severity_style(lead.severity), RESET, MARK, DIM)
-        } else {
-            ("", "", "", "")
-        };
+    let (sev, reset, mark, dim) = if color {
+        (severity_style(lead.severity), RESET, MARK, DIM)
+    } else {
+        ("", "", "", "")
+    };
+    writeln!(
+        out,
+        "{sev} {} {reset} {}  posting {}  score {:.2}  {dim}lead {}{reset}",
+        lead.severity,
+        lead.category,
+        terminal(&lead.posting.id),
+        lead.score,
+        lead.lead_id
+    )?;
+    if let Some(url) = &lead.posting.url {
+        writeln!(out, "  {dim}{}{reset}", terminal(url))?;
+    }
+    for f in &lead.findings {
+        let ctx = highlight(&f.context, &f.matched, mark, reset);
         writeln!(
             out,
-            "{sev} {} {reset} {}  posting {}  score {:.2}  {dim}lead {}{reset}",
-            lead.severity, lead.category, lead.posting.id, lead.score, lead.lead_id
+            "  {:<24} {}[{}..{}]  {ctx}",
+            f.rule_id,
+            f.field,
+            f.span.start(),
+            f.span.end()
         )?;
-        if let Some(url) = &lead.posting.url {
-            writeln!(out, "  {dim}{url}{reset}")?;
-        }
-        for f in &lead.findings {
-            let ctx = highlight(&f.context, &f.matched, mark, reset);
-            writeln!(
-                out,
-                "  {:<24} {}[{}..{}]  {ctx}",
-                f.rule_id,
-                f.field,
-                f.span.start(),
-                f.span.end()
-            )?;
-        }
-        for l in &lead.legal_basis {
-            writeln!(out, "  {dim}依据{reset} {}{}：{}", l.law, l.article, l.text)?;
-        }
-        if let Some(p) = &lead.penalty {
-            writeln!(out, "  {dim}罚则{reset} {}{}", p.law, p.article)?;
-        }
-        writeln!(out)
     }
+    for l in &lead.legal_basis {
+        writeln!(out, "  {dim}依据{reset} {}{}：{}", l.law, l.article, l.text)?;
+    }
+    if let Some(p) = &lead.penalty {
+        writeln!(out, "  {dim}罚则{reset} {}{}", p.law, p.article)?;
+    }
+    writeln!(out)
 }
 
+/// The context with the match marked; both neutralised, the marks added after.
 fn highlight(context: &str, matched: &str, mark: &str, reset: &str) -> String {
     match context.find(matched) {
         Some(i) if !matched.is_empty() => format!(
             "{}{mark}{}{reset}{}",
-            &context[..i],
-            matched,
-            &context[i + matched.len()..]
+            terminal(&context[..i]),
+            terminal(matched),
+            terminal(&context[i + matched.len()..])
         ),
-        _ => context.to_string(),
+        _ => terminal(context).into_owned(),
     }
 }
 
@@ -237,5 +243,52 @@ mod tests {
         let jsonl = Some(Path::new("leads.jsonl"));
         assert_eq!(Format::default_for(jsonl, false), Format::Jsonl);
         assert_eq!(Format::default_for(None, true), Format::Table);
+    }
+
+    fn hostile_lead() -> Lead {
+        let text = "=cmd|' /C calc'!A0 入职需交押金500元\u{1b}]52;c;aGk=\u{7}\u{1b}[2J";
+        let mut p = xuncha_core::Posting::from_text("=HYPERLINK(\"http://x\")", text);
+        p.url = Some("@evil\u{1b}]0;title\u{7}".into());
+        let rules =
+            xuncha_rules::RuleSet::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules"))
+                .unwrap();
+        let m = xuncha_matcher::Matcher::new(std::sync::Arc::new(rules)).unwrap();
+        let leads = m.leads(&p, "2026-12-02T00:00:00Z");
+        assert!(!leads.is_empty(), "the posting is flagged");
+        leads.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn csv_cells_that_read_as_formulas_are_quoted() {
+        let mut buf = Vec::new();
+        let mut p = Printer::new(&mut buf, Format::Csv, false);
+        p.lead(&hostile_lead()).unwrap();
+        p.finish().unwrap();
+        drop(p);
+        let mut r = csv::Reader::from_reader(&buf[..]);
+        let row = r.records().next().unwrap().unwrap();
+        for cell in row.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "a live formula: {cell}"
+            );
+        }
+        assert_eq!(&row[1], "'=HYPERLINK(\"http://x\")");
+    }
+
+    #[test]
+    fn the_table_prints_no_control_sequence_from_a_posting() {
+        for color in [false, true] {
+            let mut buf = Vec::new();
+            let mut p = Printer::new(&mut buf, Format::Table, color);
+            p.lead(&hostile_lead()).unwrap();
+            p.finish().unwrap();
+            drop(p);
+            let out = String::from_utf8(buf).unwrap();
+            assert!(!out.contains('\u{7}'), "{out}");
+            assert!(!out.contains("\u{1b}]"), "an OSC sequence went out: {out}");
+            assert!(!out.contains("\u{1b}[2J"), "{out}");
+            assert!(out.contains("\\u{1b}]52"), "shown escaped: {out}");
+        }
     }
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::neutralise::terminal;
 use anyhow::Context;
 use xuncha_core::{Category, Severity};
 use xuncha_crawler::{parse_duration, CrawlerConfig, GenericSite};
@@ -169,7 +170,7 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
                     r.status.as_str(),
                     r.lead.severity.as_str(),
                     r.lead.category.as_str(),
-                    r.lead.posting.id,
+                    terminal(&r.lead.posting.id),
                     short_time(&r.first_seen),
                     short_time(&r.last_seen),
                     r.gone_at
@@ -204,17 +205,17 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             println!("  first seen   {}", r.first_seen);
             println!("  last seen    {}  ({} scan(s))", r.last_seen, r.seen_count);
             if let Some(at) = &l.posting.fetched_at {
-                println!("  captured     {at}");
+                println!("  captured     {}", terminal(at));
             }
-            println!("  content hash {}", l.posting.content_sha256);
+            println!("  content hash {}", terminal(&l.posting.content_sha256));
             if let Some(lic) = &l.licence {
-                println!("  licence      {}", lic.summary);
+                println!("  licence      {}", terminal(&lic.summary));
                 println!(
                     "  registry     {}",
-                    lic.registry.as_deref().unwrap_or("none consulted")
+                    terminal(lic.registry.as_deref().unwrap_or("none consulted"))
                 );
                 if let Some(e) = &lic.entry {
-                    println!("  listed as    {e}");
+                    println!("  listed as    {}", terminal(e));
                 }
             }
             println!(
@@ -306,7 +307,7 @@ fn print_history(r: &LeadRow, history: &[Recheck]) {
                 line.push_str(&format!("  ({e})"));
             }
         }
-        println!("{}", line.trim_end());
+        println!("{}", terminal(line.trim_end()));
     }
     if history.is_empty() {
         println!("    (not rechecked yet)");
@@ -355,7 +356,7 @@ fn recheck(q: CaseQueue, args: RecheckArgs) -> anyhow::Result<ExitCode> {
         }) {
             line.push_str(&format!("  ({e})"));
         }
-        println!("{line}");
+        println!("{}", terminal(&line));
     };
     rt.block_on(async {
         if !args.leads.is_empty() {

@@ -258,7 +258,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => {
                     bad += 1;
-                    bar.suspend(|| eprintln!("{at}: skipped: {e}"));
+                    let line = format!("{at}: skipped: {e}");
+                    bar.suspend(|| eprintln!("{}", crate::neutralise::terminal(&line)));
                 }
             }
         }
