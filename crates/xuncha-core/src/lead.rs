@@ -189,6 +189,10 @@ pub struct Lead {
     pub score: f64,
     /// The evidence.
     pub findings: Vec<Finding>,
+    /// Further places of the lead's rules left unexamined once each rule had enough
+    /// evidence (a posting that repeats a phrase); 0 when every place was examined.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub findings_unexamined: u64,
     /// The provisions breached.
     pub legal_basis: Vec<LegalRef>,
     /// The provision that sanctions it.
@@ -205,6 +209,10 @@ pub struct Lead {
     /// For `license.*` leads: what the licence registry said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub licence: Option<LicenceLookup>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Lead {

@@ -50,11 +50,12 @@ const QUESTION_WORDS: &[&str] = &[
 pub(crate) struct FieldContext {
     /// Byte ranges of the insides of long quotations, sorted, not overlapping.
     pub quotes: Vec<(usize, usize)>,
-    /// Byte ranges that offer nothing: sentences that warn about scams, questions, and the
-    /// lines a job seeker speaks in a quoted chat.
+    /// Byte ranges of the sentences that warn about scams, sorted, not overlapping.
     pub warned: Vec<(usize, usize)>,
     /// Byte ranges of questions (`要交押金吗?`).
     pub questions: Vec<(usize, usize)>,
+    /// Byte ranges of the job seeker's own lines in a quoted chat.
+    pub applicant_lines: Vec<(usize, usize)>,
 }
 
 impl FieldContext {
@@ -97,7 +98,7 @@ impl FieldContext {
             for line in text.split_inclusive('\n') {
                 let body = line.trim_start();
                 if speakers.iter().any(|s| body.starts_with(s.as_str())) {
-                    ctx.warned.push((at, at + line.len()));
+                    ctx.applicant_lines.push((at, at + line.len()));
                 }
                 at += line.len();
             }
@@ -129,7 +130,8 @@ impl FieldContext {
         let Some(warning) = warning else {
             return;
         };
-        let warns = if self.quotes.iter().any(|&(qs, qe)| qs < end && qe > start) {
+        let i = self.quotes.partition_point(|&(_, qe)| qe <= start);
+        let warns = if self.quotes.get(i).is_some_and(|&(qs, _)| qs < end) {
             warning.is_match(&self.outside_quotes(text, start, end))
         } else {
             warning.is_match(&text[start..end])
@@ -143,9 +145,10 @@ impl FieldContext {
     fn outside_quotes(&self, text: &str, start: usize, end: usize) -> String {
         let mut out = String::new();
         let mut at = start;
-        for &(qs, qe) in &self.quotes {
-            if qe <= start || qs >= end {
-                continue;
+        let first = self.quotes.partition_point(|&(_, qe)| qe <= start);
+        for &(qs, qe) in &self.quotes[first..] {
+            if qs >= end {
+                break;
             }
             out.push_str(&text[at..qs.max(at)]);
             at = qe.min(end);
@@ -166,13 +169,21 @@ impl FieldContext {
     /// Whether `s..e` stands, outside any quotation, in a sentence that warns about scams
     /// or in a job seeker's line.
     pub fn warned(&self, s: usize, e: usize) -> bool {
-        self.quote_of(s, e).is_none() && self.warned.iter().any(|&(ws, we)| ws <= s && e <= we)
+        self.quote_of(s, e).is_none()
+            && (covers(&self.warned, s, e) || covers(&self.applicant_lines, s, e))
     }
 
     /// Whether `s..e` stands, outside any quotation, in a question.
     pub fn asked(&self, s: usize, e: usize) -> bool {
-        self.quote_of(s, e).is_none() && self.questions.iter().any(|&(ws, we)| ws <= s && e <= we)
+        self.quote_of(s, e).is_none() && covers(&self.questions, s, e)
     }
+}
+
+/// Whether one of `spans` (in order, not overlapping) holds `s..e`: a binary search, so a
+/// posting of many thousand sentences costs no more per match than a short one.
+fn covers(spans: &[(usize, usize)], s: usize, e: usize) -> bool {
+    let i = spans.partition_point(|&(_, we)| we < e);
+    spans.get(i).is_some_and(|&(ws, we)| ws <= s && e <= we)
 }
 
 fn closing(c: char) -> Option<char> {

@@ -28,6 +28,7 @@ mod verify;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use jieba_rs::Jieba;
 use regex::Regex;
@@ -59,9 +60,21 @@ pub struct RuleHit {
     pub local: Option<usize>,
     /// How sure the matcher is, 0..1.
     pub score: f64,
-    /// The evidence.
+    /// The evidence, at most [`MAX_FINDINGS_PER_RULE`] places of each phrase.
     pub findings: Vec<Finding>,
+    /// Anchor hits of the rule left unexamined once it had that many findings.
+    pub unexamined: u64,
 }
+
+/// Most findings one phrase (a phrase rule, or one signal of a signature) keeps per
+/// posting. Evidence of a few places proves the lead; a posting that repeats a phrase
+/// 50,000 times must not make a lead of 50,000 findings or cost the square of it.
+pub const MAX_FINDINGS_PER_RULE: usize = 20;
+
+/// A posting took longer to scan than its budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("scanning took longer than its time budget")]
+pub struct OverBudget;
 
 /// How far a rule got on a posting: what stopped it, for `xuncha eval --misses`. Later
 /// variants are further along.
@@ -325,13 +338,26 @@ impl Matcher {
 
     /// Every rule that fires on `posting`, with its evidence.
     pub fn scan(&self, posting: &Posting) -> Vec<RuleHit> {
-        self.scan_traced(posting, None)
+        self.scan_traced(posting, None, None)
+            .expect("no deadline, never over budget")
+    }
+
+    /// [`Matcher::scan`] that gives up once `budget` has passed: a record so costly is a
+    /// record to set aside (dead-letter), not one to hold a worker for.
+    pub fn scan_within(
+        &self,
+        posting: &Posting,
+        budget: Duration,
+    ) -> Result<Vec<RuleHit>, OverBudget> {
+        self.scan_traced(posting, None, Some(Instant::now() + budget))
     }
 
     /// How far every rule got on `posting`: which stage stopped it, for tuning rules.
     pub fn explain(&self, posting: &Posting) -> Vec<Explanation> {
         let mut trace = vec![Stage::NoAnchor; self.units.len()];
-        let hits = self.scan_traced(posting, Some(&mut trace));
+        let hits = self
+            .scan_traced(posting, Some(&mut trace), None)
+            .expect("no deadline, never over budget");
         let norms: Vec<(&str, NormText)> = posting
             .text_fields()
             .map(|(name, orig)| (name, self.normalizer.normalize_owned(orig)))
@@ -379,7 +405,12 @@ impl Matcher {
         out
     }
 
-    fn scan_traced(&self, posting: &Posting, mut trace: Option<&mut Vec<Stage>>) -> Vec<RuleHit> {
+    fn scan_traced(
+        &self,
+        posting: &Posting,
+        mut trace: Option<&mut Vec<Stage>>,
+        deadline: Option<Instant>,
+    ) -> Result<Vec<RuleHit>, OverBudget> {
         let mut scratch = Scratch::default();
         let mut fields: Vec<FieldText<'_>> = Vec::new();
         let mut cands: Vec<Candidate> = Vec::new();
@@ -412,7 +443,7 @@ impl Matcher {
             });
         }
         if cands.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         cands.sort_unstable();
         let located = self.locate(posting);
@@ -420,6 +451,9 @@ impl Matcher {
         let mut accepted: BTreeMap<u32, Vec<(u32, usize, usize)>> = BTreeMap::new();
         let mut hits_buf: Vec<(usize, usize)> = Vec::new();
         let mut unless_of: Option<(u32, bool)> = None;
+        let mut requires_of: Option<(u32, bool)> = None;
+        let mut unexamined: BTreeMap<usize, u64> = BTreeMap::new();
+        let mut groups = 0u32;
         let mut i = 0;
         while i < cands.len() {
             let c = cands[i];
@@ -434,6 +468,21 @@ impl Matcher {
             i = j;
             let unit = self.units[c.unit as usize];
             if !self.applies_here(unit.rule, &located) {
+                continue;
+            }
+            if let Some(deadline) = deadline {
+                groups += 1;
+                if groups.is_multiple_of(64) && Instant::now() > deadline {
+                    return Err(OverBudget);
+                }
+            }
+            // Enough evidence for this rule: further places are counted, not examined, so
+            // a posting that repeats a phrase costs no more than its length.
+            let have = accepted.get(&c.unit).map_or(0, Vec::len);
+            if have >= MAX_FINDINGS_PER_RULE {
+                *unexamined
+                    .entry(self.units[c.unit as usize].rule)
+                    .or_default() += hits_buf.len() as u64;
                 continue;
             }
             let phrase = phrase_of(&self.rules, unit);
@@ -461,13 +510,22 @@ impl Matcher {
                 f.norm.as_str(),
                 (cs, ce),
                 &hits_buf,
+                MAX_FINDINGS_PER_RULE - have,
                 f.around.get_or_init(|| {
                     FieldContext::new(f.norm.as_str(), self.warning.as_ref(), &self.speakers)
                 }),
                 &mut unless,
                 &mut stage,
             );
-            let required = !spans.is_empty() && self.posting_requires(phrase, &fields);
+            let required = !spans.is_empty()
+                && match requires_of {
+                    Some((u, v)) if u == c.unit => v,
+                    _ => {
+                        let v = self.posting_requires(phrase, &fields);
+                        requires_of = Some((c.unit, v));
+                        v
+                    }
+                };
             if let Some(t) = trace.as_deref_mut() {
                 let reached = match (spans.is_empty(), required) {
                     (true, _) => stage,
@@ -479,17 +537,44 @@ impl Matcher {
             if !required {
                 continue;
             }
+            if spans.len() >= MAX_FINDINGS_PER_RULE - have {
+                // The cap was reached inside this clause: its other hits go uncounted
+                // unless counted here.
+                let rest = hits_buf
+                    .iter()
+                    .filter(|&&(hs, he)| !spans.iter().any(|&(s, e)| hs < e && he > s))
+                    .count();
+                *unexamined.entry(unit.rule).or_default() += rest as u64;
+            }
             let list = accepted.entry(c.unit).or_default();
             for (s, e) in spans {
                 list.push((c.field, s, e));
             }
         }
-        self.collect_hits(&fields, &accepted, &located)
+        let mut hits = self.collect_hits(&fields, &accepted, &located);
+        for h in &mut hits {
+            h.unexamined = unexamined.get(&h.rule).copied().unwrap_or(0);
+        }
+        Ok(hits)
     }
 
     /// The leads `posting` raises, one per category, stamped with `detected_at`.
     pub fn leads(&self, posting: &Posting, detected_at: &str) -> Vec<Lead> {
-        let hits = self.scan(posting);
+        self.leads_of(posting, self.scan(posting), detected_at)
+    }
+
+    /// [`Matcher::leads`] within a time budget (see [`Matcher::scan_within`]).
+    pub fn leads_within(
+        &self,
+        posting: &Posting,
+        detected_at: &str,
+        budget: Duration,
+    ) -> Result<Vec<Lead>, OverBudget> {
+        let hits = self.scan_within(posting, budget)?;
+        Ok(self.leads_of(posting, hits, detected_at))
+    }
+
+    fn leads_of(&self, posting: &Posting, hits: Vec<RuleHit>, detected_at: &str) -> Vec<Lead> {
         if hits.is_empty() {
             return Vec::new();
         }
@@ -539,6 +624,7 @@ impl Matcher {
                 severity: top.severity,
                 score,
                 findings: hs.iter().flat_map(|h| h.findings.iter().cloned()).collect(),
+                findings_unexamined: hs.iter().map(|h| h.unexamined).sum(),
                 legal_basis,
                 penalty,
                 posting: PostingRef::of(posting, &hash),
@@ -686,6 +772,7 @@ impl Matcher {
             local,
             score,
             findings,
+            unexamined: 0,
         }
     }
 }

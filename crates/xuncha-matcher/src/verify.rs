@@ -10,8 +10,13 @@ use crate::{Matcher, Stage};
 const WINDOW: usize = 150;
 
 /// The normalised spans where `p` holds in clause `cs..ce` of `text`, given the anchor
-/// `hits` in that clause. `around` tells quoted ad text and warnings apart; `unless` says
-/// whether one of the rule's posting-level `unless` patterns occurs in the posting.
+/// `hits` in that clause (sorted by start), at most `room` of them. `around` tells quoted
+/// ad text and warnings apart; `unless` says whether one of the rule's posting-level
+/// `unless` patterns occurs in the posting.
+///
+/// Every check on a pattern match costs at most a logarithm of the hits or a bounded
+/// window, never a pass over the clause, so a clause that repeats a phrase ten thousand
+/// times costs ten thousand times a short one, not its square.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn phrase(
     m: &Matcher,
@@ -20,6 +25,7 @@ pub(crate) fn phrase(
     text: &str,
     (cs, ce): (usize, usize),
     hits: &[(usize, usize)],
+    room: usize,
     around: &FieldContext,
     unless: &mut dyn FnMut() -> bool,
     trace: &mut Stage,
@@ -51,8 +57,25 @@ pub(crate) fn phrase(
     }
     let mut out: Vec<(usize, usize)> = Vec::new();
     let mut bounds: Option<Vec<usize>> = None;
+    // The furthest end of the hits up to each one: a match overlaps a hit when the hits
+    // starting before its end reach past its start.
+    let mut reach = Vec::with_capacity(hits.len());
+    hits.iter().fold(0, |r, &(_, he)| {
+        let r = he.max(r);
+        reach.push(r);
+        r
+    });
+    let overlaps_hit = |s: usize, e: usize| {
+        let k = hits.partition_point(|&(hs, _)| hs < e);
+        k > 0 && reach[k - 1] > s
+    };
+    // Where the first duty marker of the clause ends, found once.
+    let mut duty_end: Option<Option<usize>> = None;
     let mut found: Vec<(usize, usize, Option<f64>)> = Vec::new();
     for re in &p.patterns {
+        if out.len() >= room {
+            break;
+        }
         // Captures cost more than a plain search: take them only to read a bounded number.
         found.clear();
         match p
@@ -70,8 +93,11 @@ pub(crate) fn phrase(
             None => found.extend(re.find_iter(win).map(|m| (m.start(), m.end(), None))),
         }
         for &(ms, me, number) in &found {
+            if out.len() >= room {
+                break;
+            }
             let (s, e) = (ws + ms, ws + me);
-            if s == e || !hits.iter().any(|&(hs, he)| hs < e && he > s) {
+            if s == e || !overlaps_hit(s, e) {
                 continue;
             }
             if out.iter().any(|&(os, oe)| os < e && oe > s) {
@@ -112,7 +138,10 @@ pub(crate) fn phrase(
             }
             if p.scope == Scope::Applicant {
                 if let Some(duty) = &m.duty {
-                    if duty.is_match(&text[cs..s]) {
+                    // A marker wholly before the match: the earliest end of any marker.
+                    let first = *duty_end
+                        .get_or_insert_with(|| duty.shortest_match(clause).map(|k| cs + k));
+                    if first.is_some_and(|k| k <= s) {
                         reached(Stage::Duty);
                         continue;
                     }

@@ -205,6 +205,40 @@ fn invisible_characters_between_letters_hide_nothing() {
 }
 
 #[test]
+fn a_repeated_phrase_keeps_a_few_findings_and_counts_the_rest() {
+    let m = matcher(PrefilterKind::default());
+    for sep in ["。", ""] {
+        let text = vec!["入职需交押金500元"; 5000].join(sep);
+        let leads = m.leads(&Posting::from_text("rep", &text), "2026-12-02T00:00:00Z");
+        let dep = leads
+            .iter()
+            .find(|l| l.category == Category::FeeDeposit)
+            .expect("flagged");
+        assert_eq!(dep.findings.len(), xuncha_matcher::MAX_FINDINGS_PER_RULE);
+        assert!(dep.findings_unexamined > 0, "the rest is counted");
+        for f in &dep.findings {
+            assert_eq!(&text[f.span.start()..f.span.end()], f.matched);
+        }
+    }
+}
+
+#[test]
+fn a_posting_over_its_time_budget_is_given_up() {
+    let m = matcher(PrefilterKind::default());
+    // Many clauses, each a candidate of several rules: more than one check of the clock.
+    let text = vec!["限男性，押金500元，35岁以下，无需经验"; 2000].join("。");
+    let p = Posting::from_text("slow", &text);
+    assert_eq!(
+        m.leads_within(&p, "t", std::time::Duration::ZERO),
+        Err(xuncha_matcher::OverBudget)
+    );
+    let within = m
+        .leads_within(&p, "t", std::time::Duration::from_secs(3600))
+        .unwrap();
+    assert_eq!(within, m.leads(&p, "t"));
+}
+
+#[test]
 fn negation_is_judged_near_the_match_and_within_its_clause() {
     let m = matcher(PrefilterKind::default());
     assert!(hits(&m, "性别不限男女均可").is_empty());

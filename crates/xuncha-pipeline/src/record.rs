@@ -101,6 +101,8 @@ pub enum Reason {
     NoId,
     /// No text field to scan.
     NoText,
+    /// Took longer to scan than the record time budget.
+    OverBudget,
 }
 
 impl Reason {
@@ -111,6 +113,7 @@ impl Reason {
         Reason::BadJson,
         Reason::NoId,
         Reason::NoText,
+        Reason::OverBudget,
     ];
 
     /// Snake-case name.
@@ -121,6 +124,7 @@ impl Reason {
             Reason::BadJson => "bad_json",
             Reason::NoId => "no_id",
             Reason::NoText => "no_text",
+            Reason::OverBudget => "over_budget",
         }
     }
 }

@@ -50,6 +50,8 @@ pub struct LoopConfig {
     pub batch_size: usize,
     /// Largest record scanned.
     pub max_record_bytes: usize,
+    /// Longest a record may take to scan; one that takes longer is dead-lettered.
+    pub record_budget: Duration,
 }
 
 impl Default for LoopConfig {
@@ -57,6 +59,7 @@ impl Default for LoopConfig {
         LoopConfig {
             batch_size: 2048,
             max_record_bytes: crate::decode::DEFAULT_MAX_RECORD_BYTES,
+            record_budget: Duration::from_secs(10),
         }
     }
 }
@@ -106,12 +109,12 @@ where
         metrics.batch_size.observe(batch.len() as f64);
         let started = Instant::now();
         let m = scanner.get();
-        let max = config.max_record_bytes;
+        let (max, budget) = (config.max_record_bytes, config.record_budget);
         let now = now_rfc3339();
         let (batch, out) = tokio::task::spawn_blocking(move || {
             let out: Vec<Result<Vec<Lead>, Box<DeadLetter>>> = batch
                 .par_iter()
-                .map(|r| scan_one(&m, r, max, &now))
+                .map(|r| scan_one(&m, r, (max, budget), &now))
                 .collect();
             (batch, out)
         })
@@ -166,9 +169,21 @@ where
     Ok(stats)
 }
 
-fn scan_one(m: &Scanner, r: &Record, max: usize, now: &str) -> Result<Vec<Lead>, Box<DeadLetter>> {
+fn scan_one(
+    m: &Scanner,
+    r: &Record,
+    (max, budget): (usize, Duration),
+    now: &str,
+) -> Result<Vec<Lead>, Box<DeadLetter>> {
     match decode(r, max) {
-        Ok(p) => Ok(m.leads(&p, now)),
+        Ok(p) => m.leads_within(&p, now, budget).map_err(|_| {
+            Box::new(DeadLetter::of_record(
+                r,
+                crate::record::Reason::OverBudget,
+                format!("scanning took longer than the budget of {budget:?}"),
+                now,
+            ))
+        }),
         Err((reason, detail)) => Err(Box::new(DeadLetter::of_record(r, reason, detail, now))),
     }
 }

@@ -141,7 +141,27 @@ impl Scanner {
 
     /// The leads of `posting`, one per category, found at `detected_at` (RFC 3339).
     pub fn leads(&self, posting: &Posting, detected_at: &str) -> Vec<Lead> {
-        let mut leads = self.matcher.leads(posting, detected_at);
+        let leads = self.matcher.leads(posting, detected_at);
+        self.judge_licence(leads, posting, detected_at)
+    }
+
+    /// [`Scanner::leads`] within a time budget: a posting that takes longer is given up.
+    pub fn leads_within(
+        &self,
+        posting: &Posting,
+        detected_at: &str,
+        budget: std::time::Duration,
+    ) -> Result<Vec<Lead>, xuncha_matcher::OverBudget> {
+        let leads = self.matcher.leads_within(posting, detected_at, budget)?;
+        Ok(self.judge_licence(leads, posting, detected_at))
+    }
+
+    fn judge_licence(
+        &self,
+        mut leads: Vec<Lead>,
+        posting: &Posting,
+        detected_at: &str,
+    ) -> Vec<Lead> {
         let flagged = leads.iter().any(|l| l.category == Category::LicenseMissing);
         if !flagged && !self.licensing.has_registry() {
             return leads;
@@ -209,6 +229,7 @@ impl Scanner {
                         severity,
                         score,
                         findings: Vec::new(),
+                        findings_unexamined: 0,
                         legal_basis: Vec::new(),
                         penalty: law(PENALTY),
                         posting: PostingRef::of(posting, &hash),

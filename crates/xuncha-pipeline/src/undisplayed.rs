@@ -56,6 +56,7 @@ pub(crate) fn lead(record: &OperatorRecord, matcher: &Matcher, detected_at: &str
         severity: Severity::Illegal,
         score: 0.8,
         findings,
+        findings_unexamined: 0,
         legal_basis: BASIS
             .iter()
             .filter_map(|k| rules.laws.get(*k).cloned())

@@ -138,6 +138,7 @@ fn lead(n: usize, publisher: &str, severity: Severity, category: Category) -> Le
                 context: "先交服装费再上岗".into(),
             },
         ],
+        findings_unexamined: 0,
         legal_basis: vec![LegalRef {
             key: "JYFW-14".into(),
             law: "就业服务与就业管理规定".into(),

@@ -45,6 +45,9 @@ pub struct Scan {
     pub batch_size: usize,
     /// Largest record scanned; larger ones are dead-lettered.
     pub max_record_bytes: usize,
+    /// Longest one record may take to scan, in milliseconds; a slower one is
+    /// dead-lettered (`over_budget`) instead of holding a worker.
+    pub record_budget_ms: u64,
 }
 
 impl Default for Scan {
@@ -52,6 +55,7 @@ impl Default for Scan {
         Scan {
             batch_size: 2048,
             max_record_bytes: 1024 * 1024,
+            record_budget_ms: 10_000,
         }
     }
 }
@@ -264,6 +268,23 @@ impl Config {
             keys.iter()
                 .any(|s| k == *s || k.starts_with(&format!("{s}_")))
         };
+        // `XUNCHA_<SECTION>__<KEY>` is a setting's shape: a section nobody has is a typo,
+        // and a typo'd setting silently ignored is a setting silently at its default.
+        for (name, _) in std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
+            .filter(|(k, _)| k.starts_with("XUNCHA_") && k.contains("__"))
+        {
+            let key = &name["XUNCHA_".len()..];
+            anyhow::ensure!(
+                ours(key),
+                "{name}: no settings section `{}` (sections: {})",
+                key.split("__")
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase(),
+                Config::sections().join(", ")
+            );
+        }
         fig = fig.merge(
             Env::prefixed("XUNCHA_")
                 .filter(move |k| ours(k.as_str()))
@@ -276,6 +297,62 @@ impl Config {
             ),
             None => "reading settings from XUNCHA_* variables".to_string(),
         })
+    }
+
+    fn sections() -> Vec<String> {
+        match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(m)) => m
+                .into_iter()
+                .filter(|(_, v)| v.is_object())
+                .map(|(k, _)| k)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Refuses values that would make `run` spin, drop everything or write where nobody
+    /// meant it to, naming the setting.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.scan.batch_size >= 1,
+            "scan.batch_size (XUNCHA_SCAN__BATCH_SIZE) must be at least 1, not {}",
+            self.scan.batch_size
+        );
+        anyhow::ensure!(
+            self.scan.max_record_bytes >= 1024,
+            "scan.max_record_bytes (XUNCHA_SCAN__MAX_RECORD_BYTES) must be at least 1024, not {}: every posting would be dead-lettered",
+            self.scan.max_record_bytes
+        );
+        anyhow::ensure!(
+            self.scan.record_budget_ms >= 100,
+            "scan.record_budget_ms (XUNCHA_SCAN__RECORD_BUDGET_MS) must be at least 100, not {}",
+            self.scan.record_budget_ms
+        );
+        anyhow::ensure!(
+            self.inbox.poll_ms >= 10,
+            "inbox.poll_ms (XUNCHA_INBOX__POLL_MS) must be at least 10, not {}",
+            self.inbox.poll_ms
+        );
+        if self.mode == Mode::Embedded {
+            // The shipped default folder is made on first run; any other is the operator's
+            // and must exist, so a mistyped path is an error, not a new empty queue.
+            let parent = self.db.parent().filter(|p| !p.as_os_str().is_empty());
+            let default_dir = Config::default().db.parent().map(Path::to_path_buf);
+            if let Some(dir) = parent {
+                anyhow::ensure!(
+                    dir.is_dir() || Some(dir.to_path_buf()) == default_dir,
+                    "db (XUNCHA_DB) is {}, but the folder {} does not exist: create it, or check the path",
+                    self.db.display(),
+                    dir.display()
+                );
+            }
+            anyhow::ensure!(
+                !self.db.is_dir(),
+                "db (XUNCHA_DB) is {}, a folder: name the database file in it",
+                self.db.display()
+            );
+        }
+        Ok(())
     }
 }
 
@@ -323,6 +400,31 @@ mod tests {
             let e = Config::load(Some(Path::new("bad.toml"))).unwrap_err();
             assert!(format!("{e:#}").contains("brokerz"), "{e:#}");
             assert!(Config::load(Some(Path::new("nope.toml"))).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn settings_that_would_spin_drop_or_misplace_are_refused_by_name() {
+        figment::Jail::expect_with(|jail| {
+            let e = |jail: &mut figment::Jail, var: &str, value: &str| {
+                jail.set_env(var, value);
+                let r = Config::load(None).and_then(|c| c.validate());
+                jail.clear_env();
+                format!("{:#}", r.unwrap_err())
+            };
+            assert!(e(jail, "XUNCHA_SCAN__BATCH_SIZE", "0").contains("scan.batch_size"));
+            assert!(e(jail, "XUNCHA_SCAN__MAX_RECORD_BYTES", "0").contains("max_record_bytes"));
+            assert!(e(jail, "XUNCHA_INBOX__POLL_MS", "0").contains("inbox.poll_ms"));
+            assert!(e(jail, "XUNCHA_DB", "/nonexistent/typo/x.db").contains("/nonexistent/typo"));
+            let unknown = e(jail, "XUNCHA_SCAM__BATCH_SIZE", "5");
+            assert!(
+                unknown.contains("XUNCHA_SCAM__BATCH_SIZE") && unknown.contains("scan"),
+                "{unknown}"
+            );
+            // The defaults pass, other tools' variables are left alone.
+            jail.set_env("XUNCHA_CORPUS", "/somewhere");
+            Config::load(None).unwrap().validate().unwrap();
             Ok(())
         });
     }

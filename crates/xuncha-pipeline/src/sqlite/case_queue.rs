@@ -677,6 +677,7 @@ mod tests {
                     context: (*m).into(),
                 })
                 .collect(),
+            findings_unexamined: 0,
             legal_basis: vec![],
             penalty: None,
             posting: PostingRef {

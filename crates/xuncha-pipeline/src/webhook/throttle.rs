@@ -265,6 +265,7 @@ mod tests {
                 matched: "押金".into(),
                 context: "押金".into(),
             }],
+            findings_unexamined: 0,
             legal_basis: vec![],
             penalty: None,
             posting: PostingRef {

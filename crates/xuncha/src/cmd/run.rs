@@ -41,6 +41,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.config.as_deref())?;
+    config.validate()?;
     telemetry::init_logs(args.log_format.unwrap_or(config.log.format));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -100,6 +101,7 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
     let loop_config = LoopConfig {
         batch_size: config.scan.batch_size,
         max_record_bytes: config.scan.max_record_bytes,
+        record_budget: Duration::from_millis(config.scan.record_budget_ms),
     };
     let stats = match config.mode {
         Mode::Embedded => {
