@@ -52,7 +52,13 @@ pub struct LoopConfig {
     pub max_record_bytes: usize,
     /// Longest a record may take to scan; one that takes longer is dead-lettered.
     pub record_budget: Duration,
+    /// Failed writes in a row after which the loop gives up with an error; `None` retries
+    /// until shutdown (monitoring), a number suits a run that must end (`run --once`).
+    pub give_up_after: Option<u32>,
 }
+
+/// Failed writes in a row after which readiness is withdrawn until a write succeeds.
+pub const NOT_READY_AFTER: u32 = 3;
 
 impl Default for LoopConfig {
     fn default() -> Self {
@@ -60,6 +66,7 @@ impl Default for LoopConfig {
             batch_size: 2048,
             max_record_bytes: crate::decode::DEFAULT_MAX_RECORD_BYTES,
             record_budget: Duration::from_secs(10),
+            give_up_after: None,
         }
     }
 }
@@ -139,10 +146,13 @@ where
             .with_label_values(&[source.name()])
             .inc_by((batch.len() - dead_letters.len()) as u64);
         if !found.is_empty() {
-            retry(leads.name(), metrics, &mut shutdown, || leads.write(&found)).await?;
+            retry(leads.name(), metrics, config, &mut shutdown, || {
+                leads.write(&found)
+            })
+            .await?;
         }
         if !dead_letters.is_empty() {
-            retry(dead.name(), metrics, &mut shutdown, || {
+            retry(dead.name(), metrics, config, &mut shutdown, || {
                 dead.write(&dead_letters)
             })
             .await?;
@@ -189,11 +199,14 @@ fn scan_one(
 }
 
 /// Retries a sink write with capped exponential backoff until it succeeds. Giving up would
-/// mean acknowledging records whose leads are not durable, so the only other way out is
-/// shutdown, which leaves the batch unacknowledged for the next start to replay.
+/// mean acknowledging records whose leads are not durable, so the only other ways out are
+/// shutdown and `give_up_after`, both of which leave the batch unacknowledged for the next
+/// start to replay. After [`NOT_READY_AFTER`] failures in a row the process reports itself
+/// not ready, so an orchestrator sees a sink that is down.
 async fn retry<F, Fut>(
     sink: &str,
     metrics: &Metrics,
+    config: &LoopConfig,
     shutdown: &mut watch::Receiver<bool>,
     mut write: F,
 ) -> anyhow::Result<()>
@@ -202,14 +215,28 @@ where
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
     let mut delay = Duration::from_millis(100);
+    let mut failures = 0u32;
     loop {
         match write().await {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                if failures >= NOT_READY_AFTER {
+                    metrics.ready.set(1);
+                    tracing::info!(sink, "sink writes again; ready");
+                }
+                return Ok(());
+            }
             Err(e) => {
+                failures += 1;
                 metrics.sink_errors.with_label_values(&[sink]).inc();
-                tracing::error!(sink, error = %format!("{e:#}"), retry_in = ?delay, "sink write failed");
+                tracing::error!(sink, error = %format!("{e:#}"), failures, retry_in = ?delay, "sink write failed");
+                if failures == NOT_READY_AFTER {
+                    metrics.ready.set(0);
+                }
                 if *shutdown.borrow() {
                     anyhow::bail!("{sink}: write failed during shutdown: {e:#}");
+                }
+                if config.give_up_after.is_some_and(|n| failures >= n) {
+                    anyhow::bail!("{sink}: {failures} writes failed in a row, giving up: {e:#}");
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}

@@ -1,13 +1,18 @@
 //! Logs (tracing) and the HTTP endpoint for Prometheus and health checks.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use prometheus::{Encoder, IntGauge, Registry, TextEncoder};
+use tokio::sync::Semaphore;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -30,6 +35,15 @@ struct AppState {
     ready: IntGauge,
 }
 
+/// Most connections the endpoint holds at once; more wait in the kernel's backlog. A
+/// scraper and a probe need a handful: the limit keeps idle clients from taking the file
+/// descriptors the inbox and the database need.
+pub const MAX_CONNECTIONS: usize = 64;
+/// A client must send a request's headers within this time, idle keep-alive included.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// No connection lives longer than this, whatever it does.
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
+
 /// Serves `/metrics`, `/healthz` and `/readyz` on `addr` until the process ends; returns
 /// the bound address (`:0` picks a free port).
 pub async fn serve(addr: &str, registry: Registry, ready: IntGauge) -> anyhow::Result<SocketAddr> {
@@ -42,12 +56,36 @@ pub async fn serve(addr: &str, registry: Registry, ready: IntGauge) -> anyhow::R
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .with_state(AppState { registry, ready });
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = %e, "HTTP endpoint stopped");
-        }
-    });
+    tokio::spawn(accept_loop(listener, app));
     Ok(bound)
+}
+
+/// Accepts connections while fewer than [`MAX_CONNECTIONS`] are open, each with a header
+/// timeout and a lifetime. An accept error (out of descriptors) is waited out, never fatal.
+async fn accept_loop(listener: tokio::net::TcpListener, app: Router) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                tracing::warn!(error = %e, "HTTP endpoint cannot accept; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        let service = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _slot = slot;
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            let conn = http.serve_connection(TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(CONNECTION_LIFETIME, conn).await;
+        });
+    }
 }
 
 async fn metrics(State(s): State<AppState>) -> (StatusCode, String) {

@@ -583,3 +583,46 @@ fn sighup_reloads_the_rules_when_watching_is_off() {
         .unwrap();
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn a_damaged_case_queue_is_refused_at_start_and_once_ends_with_failure() {
+    let dir = checkout();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("data/inbox")).unwrap();
+    std::fs::write(
+        d.join("data/inbox/a.jsonl"),
+        "{\"id\":\"a\",\"text\":\"入职需交押金500元\"}\n",
+    )
+    .unwrap();
+    ok(xuncha(d, &["run", "--once"]).output().unwrap());
+    // Pages overwritten, as a failing disk or a stray write leaves them.
+    let db = d.join("data/xuncha.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    assert!(bytes.len() > 8192);
+    for b in &mut bytes[4096..8192] {
+        *b = 0xA5;
+    }
+    std::fs::write(&db, bytes).unwrap();
+    let _ = std::fs::remove_file(d.join("data/xuncha.db-wal"));
+    std::fs::write(
+        d.join("data/inbox/b.jsonl"),
+        "{\"id\":\"b\",\"text\":\"入职需交押金600元\"}\n",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let out = xuncha(d, &["run", "--once"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("damaged") && err.contains("xuncha.db"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "no endless retry"
+    );
+    assert!(
+        d.join("data/inbox/b.jsonl").exists(),
+        "the file waits for a good queue"
+    );
+}

@@ -232,6 +232,12 @@ fn lock(dir: &Path) -> anyhow::Result<File> {
     Ok(f)
 }
 
+/// Out of file descriptors (this process's or the system's): the file is fine, the moment
+/// is not.
+fn is_transient(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
+}
+
 fn file_id(f: &File) -> String {
     match f.metadata() {
         Ok(m) => format!("{}:{}:{}.{}", m.dev(), m.ino(), m.mtime(), m.mtime_nsec()),
@@ -244,7 +250,17 @@ impl Source for InboxSource {
         let poll = Duration::from_millis(self.config.poll_ms);
         loop {
             if self.current.is_none() {
-                match self.next_file()? {
+                let listed = match self.next_file() {
+                    Ok(l) => l,
+                    // Out of descriptors, a folder briefly away: wait, never stop for it.
+                    Err(e) if !self.once => {
+                        tracing::warn!(error = %format!("{e:#}"), "cannot list the inbox; retrying");
+                        tokio::time::sleep(poll).await;
+                        return Ok(Some(Vec::new()));
+                    }
+                    Err(e) => return Err(e),
+                };
+                match listed {
                     (Some(path), _) => {
                         let opened = fs::OpenOptions::new()
                             .read(true)
@@ -265,6 +281,11 @@ impl Source for InboxSource {
                             }
                             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                                 tracing::error!(file = %path.display(), "file vanished from the inbox before it was read");
+                            }
+                            Err(e) if is_transient(&e) => {
+                                tracing::warn!(file = %path.display(), error = %e, "cannot open now; retrying");
+                                tokio::time::sleep(poll).await;
+                                return Ok(Some(Vec::new()));
                             }
                             Err(e) => {
                                 tracing::error!(file = %path.display(), error = %e, "cannot open; moved to failed");

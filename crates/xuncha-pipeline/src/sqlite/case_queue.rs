@@ -311,6 +311,15 @@ impl CaseQueue {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // A damaged file is found now, not as an endless retry of the first write.
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .with_context(|| format!("checking {}", path.display()))?;
+        anyhow::ensure!(
+            check == "ok",
+            "the case queue {} is damaged ({check}): restore it from a backup, or move it aside to start a new one",
+            path.display()
+        );
         conn.execute_batch(SCHEMA)
             .with_context(|| format!("schema of {}", path.display()))?;
         migrate(&conn).with_context(|| format!("migrating {}", path.display()))?;

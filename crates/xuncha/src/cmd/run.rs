@@ -102,6 +102,8 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
         batch_size: config.scan.batch_size,
         max_record_bytes: config.scan.max_record_bytes,
         record_budget: Duration::from_millis(config.scan.record_budget_ms),
+        // A run that must end cannot wait forever for a database that will not heal.
+        give_up_after: once.then_some(5),
     };
     let stats = match config.mode {
         Mode::Embedded => {

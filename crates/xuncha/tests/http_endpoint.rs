@@ -1,0 +1,107 @@
+//! The telemetry endpoint under a hostile client: idle and slow connections are closed,
+//! and however many arrive, the monitoring goes on.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn get(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").ok()?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).ok()?;
+    Some(body)
+}
+
+fn wait_for(what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `xuncha run` in `dir` with at most 256 file descriptors.
+fn run_with_few_descriptors(dir: &Path, port: u16) -> std::process::Child {
+    std::fs::create_dir_all(dir.join("data/inbox")).unwrap();
+    Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 256 && exec {} run",
+            env!("CARGO_BIN_EXE_xuncha")
+        ))
+        .current_dir(dir)
+        .env("XUNCHA_RULES", repo().join("rules"))
+        .env("XUNCHA_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("XUNCHA_INBOX__SETTLE_MS", "100")
+        .env_remove("XUNCHA_DB")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn idle_connections_cannot_exhaust_descriptors_and_slow_ones_are_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = free_port();
+    let mut child = run_with_few_descriptors(d, port);
+    wait_for("the endpoint", || {
+        get(port, "/healthz").is_some_and(|b| b.contains("ok"))
+    });
+    // More idle connections than the process has descriptors.
+    let idle: Vec<TcpStream> = (0..300)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    assert!(idle.len() >= 250, "the kernel's backlog took them");
+    // A slowloris: half a request, then nothing.
+    let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    slow.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    std::fs::write(
+        d.join("data/inbox/feed.jsonl"),
+        "{\"id\":\"a\",\"text\":\"入职需交押金500元\"}\n",
+    )
+    .unwrap();
+    wait_for("the inbox file to be scanned", || {
+        d.join("data/done/feed.jsonl").exists()
+    });
+    assert!(child.try_wait().unwrap().is_none(), "the process is alive");
+    // Held connections are closed by the header timeout, so the endpoint answers again.
+    drop(idle);
+    wait_for("the endpoint to answer again", || {
+        get(port, "/healthz").is_some_and(|b| b.contains("ok"))
+    });
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let started = Instant::now();
+    let n = slow.read(&mut buf).unwrap_or(0);
+    assert!(
+        n == 0 || String::from_utf8_lossy(&buf[..n]).contains("408"),
+        "the slow client was cut off"
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(child.try_wait().unwrap().is_none(), "the process is alive");
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    assert!(child.wait().unwrap().success());
+}
