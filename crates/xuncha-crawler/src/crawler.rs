@@ -19,7 +19,7 @@ use xuncha_core::{sha256_hex, Posting, Publisher, POSTING_SCHEMA};
 use crate::charset::decode_html;
 use crate::evidence::EvidenceStore;
 use crate::extract::{base_url, links, parse, posting_fields, Fields};
-use crate::fetch::{FetchErrorKind, FetchRequest, Fetched, Fetcher, Response};
+use crate::fetch::{FetchErrorKind, FetchRequest, Fetched, Fetcher, PrivateHosts, Response};
 use crate::frontier::{Frontier, FrontierEntry, FrontierError, LocalFrontier, PageKind};
 use crate::metrics::CrawlMetrics;
 use crate::net::{canonicalize, check_url, host_key};
@@ -456,7 +456,7 @@ impl Inner {
             }
         }
         // Refused before robots.txt, which would otherwise be the first request to go.
-        if let Err(why) = check_url(&url, p.allow_private_addresses) {
+        if let Err(why) = check_url(&url, PrivateHosts::of(p).allows(&url)) {
             self.metrics
                 .skipped
                 .with_label_values(&[&p.name, "ssrf"])
@@ -473,7 +473,7 @@ impl Inner {
         }
         let req = FetchRequest {
             url: &url,
-            allow_private: p.allow_private_addresses,
+            private: PrivateHosts::of(p),
             rate_per_sec: p.rate_per_sec,
             validators: prev.as_ref().map(|r| &r.validators),
             html_only: true,
@@ -529,7 +529,7 @@ impl Inner {
                 &self.fetcher,
                 url,
                 self.cfg.robots_agent(),
-                p.allow_private_addresses,
+                PrivateHosts::of(p),
                 p.rate_per_sec,
                 self.cfg.robots_ttl,
             )
@@ -694,7 +694,7 @@ impl Inner {
             }
             let req = FetchRequest {
                 url: &url,
-                allow_private: p.allow_private_addresses,
+                private: PrivateHosts::of(p),
                 rate_per_sec: p.rate_per_sec,
                 validators: None,
                 html_only: true,

@@ -13,7 +13,7 @@ use url::Url;
 use crate::metrics::{class, CrawlMetrics};
 use crate::net::{self, host_key, GuardedResolver, SsrfRefused};
 use crate::politeness::HostGates;
-use crate::CrawlerConfig;
+use crate::{CrawlerConfig, SiteProfile};
 
 /// Why a URL could not be fetched. Its message starts with the URL.
 #[derive(Debug, thiserror::Error)]
@@ -68,9 +68,45 @@ impl Validators {
     }
 }
 
+/// Which hosts of a fetch may have private addresses. The exemption is judged for every
+/// hop of a redirect chain: a profile's own host may be on the regulator's network (a test
+/// board on 127.0.0.1), a host it redirects to may not.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum PrivateHosts<'a> {
+    /// None: every hop is guarded.
+    None,
+    /// The hosts a site profile allows (it set `allow_private_addresses`).
+    Of(&'a SiteProfile),
+    /// Only the host of this URL (an ad hoc fetch allowed private addresses).
+    Only(&'a Url),
+}
+
+impl PrivateHosts<'_> {
+    /// The exemption a profile asks for.
+    pub fn of(p: &SiteProfile) -> PrivateHosts<'_> {
+        if p.allow_private_addresses {
+            PrivateHosts::Of(p)
+        } else {
+            PrivateHosts::None
+        }
+    }
+
+    /// Whether `url`'s host may be a private address.
+    pub fn allows(&self, url: &Url) -> bool {
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        match self {
+            PrivateHosts::None => false,
+            PrivateHosts::Of(p) => p.allows_host(host),
+            PrivateHosts::Only(first) => first.host_str() == Some(host),
+        }
+    }
+}
+
 pub(crate) struct FetchRequest<'a> {
     pub url: &'a Url,
-    pub allow_private: bool,
+    pub private: PrivateHosts<'a>,
     pub rate_per_sec: f64,
     pub validators: Option<&'a Validators>,
     /// Skip (without reading the body) anything that is not HTML.
@@ -111,6 +147,8 @@ pub(crate) enum Fetched {
 }
 
 enum AttemptError {
+    /// A redirect, to be judged as a new hop.
+    Redirect(Url),
     Timeout,
     Retryable {
         status: u16,
@@ -129,44 +167,84 @@ pub(crate) struct Fetcher {
 
 impl Fetcher {
     pub fn new(cfg: Arc<CrawlerConfig>, metrics: CrawlMetrics) -> Result<Fetcher, reqwest::Error> {
-        let build = |allow_private: bool| {
-            let b = reqwest::Client::builder()
+        // Redirects are followed by `fetch`, one hop at a time, each hop judged anew.
+        let build = |resolver: GuardedResolver| {
+            reqwest::Client::builder()
                 .user_agent(cfg.user_agent.clone())
                 .connect_timeout(cfg.connect_timeout)
-                .redirect(redirect_policy(cfg.max_redirects, allow_private))
+                .redirect(reqwest::redirect::Policy::none())
                 .pool_max_idle_per_host(cfg.concurrency.max(1))
                 // A proxy would resolve names itself, out of the guard's reach.
-                .no_proxy();
-            if allow_private {
-                b.build()
-            } else {
-                b.dns_resolver(Arc::new(GuardedResolver)).build()
-            }
+                .no_proxy()
+                .dns_resolver(Arc::new(resolver))
+                .build()
         };
         Ok(Fetcher {
-            guarded: build(false)?,
-            open: build(true)?,
+            guarded: build(GuardedResolver::Strict)?,
+            open: build(GuardedResolver::AllowPrivate)?,
             cfg,
             metrics,
             gates: HostGates::default(),
         })
     }
 
-    /// Fetches `req.url`, retrying timeouts, 429 and 5xx with exponential backoff and
-    /// jitter, honouring `Retry-After`.
+    /// Fetches `req.url`, following redirects hop by hop: each hop is checked against the
+    /// SSRF guard with the exemption of its own host (see [`PrivateHosts`]), and counted
+    /// against `max_redirects`; a loop is refused.
     pub async fn fetch(&self, req: &FetchRequest<'_>) -> Result<Fetched, FetchError> {
+        let mut url = req.url.clone();
+        let mut seen: Vec<Url> = Vec::new();
+        loop {
+            let hop = FetchRequest {
+                url: &url,
+                private: req.private,
+                rate_per_sec: req.rate_per_sec,
+                validators: req.validators,
+                html_only: req.html_only,
+            };
+            let next = match self.fetch_hop(&hop).await {
+                Ok(Hop::Done(f)) => return Ok(f),
+                Ok(Hop::Redirect(next)) => next,
+                Err(mut e) => {
+                    if !seen.is_empty() {
+                        e.url = format!("{} (redirected to {url})", req.url);
+                        if let FetchErrorKind::Refused(m) = e.kind {
+                            e.kind = FetchErrorKind::Redirect(format!("to {url}: {m}"));
+                        }
+                    }
+                    return Err(e);
+                }
+            };
+            let fail = |m: String| FetchError {
+                url: req.url.to_string(),
+                kind: FetchErrorKind::Redirect(m),
+            };
+            seen.push(url);
+            if seen.len() > self.cfg.max_redirects {
+                return Err(fail(format!(
+                    "more than {} redirects (last to {next})",
+                    self.cfg.max_redirects
+                )));
+            }
+            if seen.contains(&next) {
+                return Err(fail(format!("redirect loop back to {next}")));
+            }
+            url = next;
+        }
+    }
+
+    /// Fetches one hop, retrying timeouts, 429 and 5xx with exponential backoff and
+    /// jitter, honouring `Retry-After`.
+    async fn fetch_hop(&self, req: &FetchRequest<'_>) -> Result<Hop, FetchError> {
         let err = |kind| FetchError {
             url: req.url.to_string(),
             kind,
         };
-        net::check_url(req.url, req.allow_private).map_err(|m| err(FetchErrorKind::Refused(m)))?;
+        let exempt = req.private.allows(req.url);
+        net::check_url(req.url, exempt).map_err(|m| err(FetchErrorKind::Refused(m)))?;
         let host = host_key(req.url);
         let gate = self.gates.get(&host, req.rate_per_sec);
-        let client = if req.allow_private {
-            &self.open
-        } else {
-            &self.guarded
-        };
+        let client = if exempt { &self.open } else { &self.guarded };
         let mut attempt = 0u32;
         loop {
             gate.ready().await;
@@ -180,7 +258,8 @@ impl Fetcher {
                 .with_label_values(&[&host])
                 .observe(started.elapsed().as_secs_f64());
             let (kind, retry_after) = match result {
-                Ok(fetched) => return Ok(fetched),
+                Ok(fetched) => return Ok(Hop::Done(fetched)),
+                Err(AttemptError::Redirect(next)) => return Ok(Hop::Redirect(next)),
                 Err(AttemptError::Fatal(kind)) => {
                     return Err(err(kind));
                 }
@@ -269,6 +348,19 @@ impl Fetcher {
         if status == 304 && conditional.is_some() {
             return Ok(Fetched::NotModified);
         }
+        if matches!(status, 301 | 302 | 303 | 307 | 308) {
+            let next = resp
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|loc| final_url.join(loc).ok());
+            return match next {
+                Some(next) => Err(AttemptError::Redirect(next)),
+                None => Err(AttemptError::Fatal(FetchErrorKind::Redirect(format!(
+                    "HTTP {status} without a usable Location"
+                )))),
+            };
+        }
         if status == 429 || (500..=599).contains(&status) {
             return Err(AttemptError::Retryable {
                 status,
@@ -319,19 +411,10 @@ impl Fetcher {
     }
 }
 
-fn redirect_policy(max: usize, allow_private: bool) -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(move |attempt| {
-        let next = attempt.url().to_string();
-        if attempt.previous().len() > max {
-            attempt.error(format!("more than {max} redirects (last to {next})"))
-        } else if attempt.previous().iter().any(|u| u == attempt.url()) {
-            attempt.error(format!("redirect loop back to {next}"))
-        } else if let Err(m) = net::check_url(attempt.url(), allow_private) {
-            attempt.error(format!("to {next}: {m}"))
-        } else {
-            attempt.follow()
-        }
-    })
+/// What one hop gave.
+enum Hop {
+    Done(Fetched),
+    Redirect(Url),
 }
 
 fn classify(e: &reqwest::Error) -> AttemptError {

@@ -103,15 +103,20 @@ pub(crate) fn check_url(url: &Url, allow_private: bool) -> Result<(), String> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("scheme {:?} is not crawled", url.scheme()));
     }
-    if allow_private {
-        return Ok(());
-    }
     let ip = match url.host() {
         Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
         Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
         Some(Host::Domain(_)) => return Ok(()), // checked at resolution
         None => return Err("no host".into()),
     };
+    if is_always_forbidden(ip) {
+        return Err(format!(
+            "refused: {ip} is a link-local or cloud metadata address, never crawled"
+        ));
+    }
+    if allow_private {
+        return Ok(());
+    }
     if is_forbidden_ip(ip) {
         Err(format!(
             "refused: {ip} is a private, loopback or link-local address (set allow_private_addresses in the site profile to crawl it)"
@@ -128,18 +133,47 @@ pub(crate) struct SsrfRefused {
     host: String,
 }
 
-/// A resolver that drops forbidden addresses, so that a name (or a redirect to one)
-/// cannot lead the crawler into the regulator's own network. Filtering the very
-/// addresses the connection will use also defeats DNS rebinding between check and use.
-pub(crate) struct GuardedResolver;
+/// Addresses never reached, whatever a profile allows: link-local (where cloud metadata
+/// services live, 169.254.169.254) and the metadata addresses some clouds put elsewhere
+/// (Alibaba Cloud's 100.100.100.200, AWS's fd00:ec2::254).
+pub fn is_always_forbidden(ip: IpAddr) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local() || v4 == Ipv4Addr::new(100, 100, 100, 200),
+        IpAddr::V6(v6) => {
+            let seg = v6.segments();
+            (seg[0] & 0xffc0) == 0xfe80
+                || v6
+                    == "fd00:ec2::254"
+                        .parse::<std::net::Ipv6Addr>()
+                        .expect("literal")
+        }
+    }
+}
+
+/// A resolver that drops forbidden addresses, so that a name cannot lead the crawler into
+/// the regulator's own network. Filtering the very addresses the connection will use also
+/// defeats DNS rebinding between check and use. `AllowPrivate` serves hops whose host a
+/// profile exempts, and still drops the addresses [`is_always_forbidden`] names.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum GuardedResolver {
+    /// Public addresses only.
+    Strict,
+    /// Private addresses too, never link-local or metadata.
+    AllowPrivate,
+}
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_owned();
+        let strict = matches!(self, GuardedResolver::Strict);
         Box::pin(async move {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
                 .await?
-                .filter(|a| !is_forbidden_ip(a.ip()))
+                .filter(|a| !(is_always_forbidden(a.ip()) || (strict && is_forbidden_ip(a.ip()))))
                 .collect();
             if addrs.is_empty() {
                 return Err(Box::new(SsrfRefused { host }) as Box<_>);

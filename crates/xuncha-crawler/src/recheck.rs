@@ -38,7 +38,7 @@ use crate::charset::decode_html;
 use crate::crawler::{build_posting, entry, CrawlError};
 use crate::evidence::EvidenceStore;
 use crate::extract::{element_text, page_text, parse, posting_fields, Fields};
-use crate::fetch::{FetchErrorKind, FetchRequest, Fetched, Fetcher, Response};
+use crate::fetch::{FetchErrorKind, FetchRequest, Fetched, Fetcher, PrivateHosts, Response};
 use crate::frontier::PageKind;
 use crate::metrics::CrawlMetrics;
 use crate::net::{canonicalize, check_url, host_key};
@@ -438,15 +438,15 @@ impl Inner {
         };
         let site = self.site_for(&url);
         let site_name = site.map(|s| s.profile.name.clone());
-        let (allow_private, rate) = match site {
-            Some(s) => (s.profile.allow_private_addresses, s.profile.rate_per_sec),
-            None => (
-                self.generic.allow_private_addresses,
-                self.generic.rate_per_sec,
-            ),
+        let (private, rate) = match site {
+            Some(s) => (PrivateHosts::of(&s.profile), s.profile.rate_per_sec),
+            None if self.generic.allow_private_addresses => {
+                (PrivateHosts::Only(&url), self.generic.rate_per_sec)
+            }
+            None => (PrivateHosts::None, self.generic.rate_per_sec),
         };
         // Refused before robots.txt, which would otherwise be the first request to go.
-        if let Err(why) = check_url(&url, allow_private) {
+        if let Err(why) = check_url(&url, private.allows(&url)) {
             return Err(unread(
                 PageOutcome::Error,
                 None,
@@ -460,7 +460,7 @@ impl Inner {
                 &self.fetcher,
                 &url,
                 self.cfg.robots_agent(),
-                allow_private,
+                private,
                 rate,
                 self.cfg.robots_ttl,
             )
@@ -485,7 +485,7 @@ impl Inner {
         }
         let req = FetchRequest {
             url: &url,
-            allow_private,
+            private,
             rate_per_sec: rate,
             validators: None,
             html_only: true,

@@ -9,7 +9,7 @@ use tokio::sync::OnceCell;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::fetch::{FetchErrorKind, FetchRequest, Fetched, Fetcher};
+use crate::fetch::{FetchErrorKind, FetchRequest, Fetched, Fetcher, PrivateHosts};
 use crate::politeness::lock;
 
 /// The rules of one origin.
@@ -59,7 +59,7 @@ impl RobotsCache {
         fetcher: &Fetcher,
         url: &Url,
         agent: &str,
-        allow_private: bool,
+        private: PrivateHosts<'_>,
         rate_per_sec: f64,
         ttl: Duration,
     ) -> Arc<Rules> {
@@ -89,7 +89,7 @@ impl RobotsCache {
             };
             let req = FetchRequest {
                 url: &robots_url,
-                allow_private,
+                private,
                 rate_per_sec,
                 validators: None,
                 html_only: false,

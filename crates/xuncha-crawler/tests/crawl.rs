@@ -712,3 +712,97 @@ async fn fetch_latency_and_status_classes_are_measured() {
     );
     assert!(metric(&registry, "xuncha_crawler_bytes_total", &[("host", &host)]) > 12.0 * 1500.0);
 }
+
+/// Where the hostile board's postings redirect to: metadata and private addresses in every
+/// spelling, and hosts outside the profile that resolve to loopback.
+fn ssrf_targets(port: u16) -> Vec<(u16, String)> {
+    vec![
+        (302, "http://169.254.169.254/latest/meta-data/".into()),
+        (302, "http://10.0.0.1/".into()),
+        (302, "http://2852039166/".into()),
+        (302, "http://0xA9FEA9FE/".into()),
+        (302, "http://0251.0376.0251.0376/".into()),
+        (302, "http://[::ffff:169.254.169.254]/".into()),
+        (302, "http://127.0.0.1@169.254.169.254/".into()),
+        (307, "http://10.0.0.1/job".into()),
+        // Two hops: first to the board itself, which is allowed, then out.
+        (302, "/hop/10.0.0.1".into()),
+        (302, format!("http://localhost:{port}/job/1.html")),
+        (302, format!("http://127.0.0.2:{port}/job/1.html")),
+    ]
+}
+
+async fn hostile_board() -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::extract::{Path as UrlPath, State};
+    use axum::http::{header, StatusCode};
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let outside = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let targets = ssrf_targets(addr.port());
+    let n = targets.len();
+    let go = move |UrlPath(i): UrlPath<usize>| {
+        let (code, to) = targets[i].clone();
+        async move {
+            (
+                StatusCode::from_u16(code).unwrap(),
+                [(header::LOCATION, to)],
+            )
+                .into_response()
+        }
+    };
+    let app = axum::Router::new()
+        .route(
+            "/list.html",
+            get(move || async move {
+                let hrefs: Vec<String> = (0..n).map(|i| format!("/go/{i}")).collect();
+                let refs: Vec<&str> = hrefs.iter().map(String::as_str).collect();
+                common::special_list(&refs)
+            }),
+        )
+        .route("/go/{i}", get(go))
+        .route(
+            "/hop/{ip}",
+            get(|UrlPath(ip): UrlPath<String>| async move {
+                (
+                    StatusCode::FOUND,
+                    [(header::LOCATION, format!("http://{ip}/"))],
+                )
+                    .into_response()
+            }),
+        )
+        // Reached only through a host the profile does not name.
+        .route(
+            "/job/{f}",
+            get(
+                |State(c): State<Arc<std::sync::atomic::AtomicUsize>>| async move {
+                    c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    axum::response::Html("<html><body>job</body></html>").into_response()
+                },
+            ),
+        )
+        .with_state(outside.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, outside)
+}
+
+#[tokio::test]
+async fn the_private_address_exemption_holds_for_the_profiles_own_hosts_hop_by_hop() {
+    let (addr, outside) = hostile_board().await;
+    let dir = TempDir::new().unwrap();
+    // The profile may reach its own board on 127.0.0.1, and nothing else private.
+    let crawler = Crawler::new(config(&dir), vec![special(addr, "hostile", "/list.html")]).unwrap();
+    let (postings, stats) = crawl(&crawler).await;
+    assert!(postings.is_empty(), "{postings:?}");
+    let errs = errors(&stats);
+    assert_eq!(errs.len(), ssrf_targets(addr.port()).len(), "{errs:#?}");
+    for e in &errs {
+        assert!(e.contains("refused"), "followed: {e}");
+    }
+    assert_eq!(
+        outside.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a host outside the profile was reached"
+    );
+}
