@@ -810,6 +810,10 @@ pub(crate) fn build_posting(
             Value::String(resp.final_url.to_string()),
         );
     }
+    if resp.truncated {
+        // Scanned and kept as far as it was read; the analyst should know there was more.
+        extra.insert("truncated".into(), Value::Bool(true));
+    }
     Posting {
         id,
         source: Some(site.to_owned()),

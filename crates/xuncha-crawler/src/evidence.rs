@@ -30,6 +30,9 @@ pub struct Capture {
     pub sha256: String,
     /// Length of the body file.
     pub bytes: usize,
+    /// The page was longer than the crawler reads: the body file is its first part.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 /// Files under a directory, `<dir>/<first two hex digits>/<sha256>`.
@@ -94,6 +97,7 @@ impl EvidenceStore {
             user_agent: user_agent.to_owned(),
             sha256: sha256_hex(body),
             bytes: body.len(),
+            truncated: false,
         }
     }
 
@@ -106,7 +110,7 @@ impl EvidenceStore {
         user_agent: &str,
     ) -> io::Result<String> {
         let captured_at = resp.captured_at.format(&Rfc3339).unwrap_or_default();
-        let capture = self.capture(
+        let mut capture = self.capture(
             asked,
             resp.final_url.as_str(),
             resp.status,
@@ -115,6 +119,7 @@ impl EvidenceStore {
             user_agent,
             &resp.body,
         );
+        capture.truncated = resp.truncated;
         self.put(&resp.body, &capture)
     }
 

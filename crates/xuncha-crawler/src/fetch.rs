@@ -120,6 +120,9 @@ pub(crate) struct Response {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub captured_at: OffsetDateTime,
+    /// The body was longer than `max_body_bytes` (as sent or once decoded): `body` holds
+    /// its first `max_body_bytes`, so padding a page cannot hide what it starts with.
+    pub truncated: bool,
 }
 
 impl Response {
@@ -338,12 +341,13 @@ impl Fetcher {
         let captured_at = OffsetDateTime::now_utc();
         let final_url = resp.url().clone();
         let headers = header_pairs(resp.headers());
-        let response = |body| Response {
+        let response = |body, truncated| Response {
             final_url: final_url.clone(),
             status,
             headers: headers.clone(),
             body,
             captured_at,
+            truncated,
         };
         if status == 304 && conditional.is_some() {
             return Ok(Fetched::NotModified);
@@ -380,9 +384,6 @@ impl Fetcher {
             return Ok(Fetched::NotHtml(content_type));
         }
         let limit = self.cfg.max_body_bytes;
-        if resp.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(AttemptError::Fatal(FetchErrorKind::TooLarge(limit)));
-        }
         let coding = resp
             .headers()
             .get(header::CONTENT_ENCODING)
@@ -392,22 +393,39 @@ impl Fetcher {
             .to_ascii_lowercase();
         let mut decoder = Decoder::new(&coding, limit).map_err(AttemptError::Fatal)?;
         let mut received = 0usize;
+        let mut truncated = false;
         while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e))? {
             received += chunk.len();
             self.metrics
                 .bytes
                 .with_label_values(&[host])
                 .inc_by(chunk.len() as u64);
-            if received > limit {
-                return Err(AttemptError::Fatal(FetchErrorKind::TooLarge(limit)));
+            match decoder.write(&chunk) {
+                Ok(()) => {}
+                // Past the limit, as sent or once decoded: keep what fits, read no more.
+                Err(FetchErrorKind::TooLarge(_)) => {
+                    truncated = true;
+                    break;
+                }
+                Err(e) => return Err(AttemptError::Fatal(e)),
             }
-            decoder.write(&chunk).map_err(AttemptError::Fatal)?;
+            if received > limit {
+                truncated = true;
+                break;
+            }
         }
-        let body = decoder.finish().map_err(AttemptError::Fatal)?;
+        if !truncated {
+            match decoder.finish() {
+                Ok(()) => {}
+                Err(FetchErrorKind::TooLarge(_)) => truncated = true,
+                Err(e) => return Err(AttemptError::Fatal(e)),
+            }
+        }
+        let body = decoder.into_kept();
         if req.html_only && content_type.is_empty() && !looks_like_html(&body) {
             return Ok(Fetched::NotHtml("(none; body is not markup)".into()));
         }
-        Ok(Fetched::Page(response(body)))
+        Ok(Fetched::Page(response(body, truncated)))
     }
 }
 
@@ -503,6 +521,9 @@ struct Limited {
 impl Write for Limited {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         if self.buf.len() + data.len() > self.limit {
+            // Keep what fits: the start of an oversized page is still evidence.
+            let room = self.limit - self.buf.len();
+            self.buf.extend_from_slice(&data[..room]);
             self.exceeded = true;
             return Err(io::Error::other("body limit reached"));
         }
@@ -544,6 +565,17 @@ impl Decoder {
         })
     }
 
+    /// The decoded bytes kept so far (at most the limit), for a body cut short.
+    fn into_kept(mut self) -> Vec<u8> {
+        let sink = match &mut self {
+            Decoder::Identity(s) => s,
+            Decoder::Gzip(d) => d.get_mut(),
+            Decoder::Deflate(d) => d.get_mut(),
+            Decoder::Brotli(d) => d.get_mut(),
+        };
+        std::mem::take(&mut sink.buf)
+    }
+
     fn sink(&self) -> &Limited {
         match self {
             Decoder::Identity(s) => s,
@@ -571,35 +603,15 @@ impl Decoder {
         r.map_err(|e| self.error(e))
     }
 
-    fn finish(self) -> Result<Vec<u8>, FetchErrorKind> {
-        let too_large = |s: &Limited| FetchErrorKind::TooLarge(s.limit);
-        match self {
-            Decoder::Identity(s) => Ok(s.buf),
-            Decoder::Gzip(mut d) => match d.try_finish() {
-                Ok(()) => d
-                    .finish()
-                    .map(|s| s.buf)
-                    .map_err(|e| FetchErrorKind::Decode(e.to_string())),
-                Err(_) if d.get_ref().exceeded => Err(too_large(d.get_ref())),
-                Err(e) => Err(FetchErrorKind::Decode(e.to_string())),
-            },
-            Decoder::Deflate(mut d) => match d.try_finish() {
-                Ok(()) => d
-                    .finish()
-                    .map(|s| s.buf)
-                    .map_err(|e| FetchErrorKind::Decode(e.to_string())),
-                Err(_) if d.get_ref().exceeded => Err(too_large(d.get_ref())),
-                Err(e) => Err(FetchErrorKind::Decode(e.to_string())),
-            },
-            Decoder::Brotli(mut d) => match d.close() {
-                Ok(()) => d
-                    .into_inner()
-                    .map(|s| s.buf)
-                    .map_err(|_| FetchErrorKind::Decode("truncated brotli stream".into())),
-                Err(_) if d.get_ref().exceeded => Err(too_large(d.get_ref())),
-                Err(e) => Err(FetchErrorKind::Decode(e.to_string())),
-            },
-        }
+    /// Ends the stream; the body is then [`Decoder::into_kept`].
+    fn finish(&mut self) -> Result<(), FetchErrorKind> {
+        let r = match self {
+            Decoder::Identity(_) => Ok(()),
+            Decoder::Gzip(d) => d.try_finish(),
+            Decoder::Deflate(d) => d.try_finish(),
+            Decoder::Brotli(d) => d.close(),
+        };
+        r.map_err(|e| self.error(e))
     }
 }
 
@@ -648,9 +660,11 @@ mod tests {
             .find_map(Result::err)
             .expect("cut");
         assert!(matches!(err, FetchErrorKind::TooLarge(65536)), "{err}");
+        assert_eq!(d.into_kept(), vec![b'a'; 64 * 1024], "the start is kept");
         let mut d = Decoder::new("gzip", 8 << 20).unwrap();
         d.write(&bomb).unwrap();
-        assert_eq!(d.finish().unwrap().len(), 4 << 20);
+        d.finish().unwrap();
+        assert_eq!(d.into_kept().len(), 4 << 20);
     }
 
     #[test]

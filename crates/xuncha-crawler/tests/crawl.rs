@@ -313,7 +313,7 @@ async fn hanging_responses_time_out() {
 }
 
 #[tokio::test]
-async fn oversized_body_and_gzip_bomb_are_cut_at_the_limit() {
+async fn oversized_body_and_gzip_bomb_are_cut_at_the_limit_and_their_start_kept() {
     let (_fx, addr) = site(JOBS).await;
     let dir = TempDir::new().unwrap();
     let registry = Registry::new();
@@ -324,16 +324,44 @@ async fn oversized_body_and_gzip_bomb_are_cut_at_the_limit() {
         .unwrap();
     let started = Instant::now();
     let (postings, stats) = crawl(&crawler).await;
-    assert!(postings.is_empty());
+    // Padding a page does not hide it: each is read up to the limit, marked truncated,
+    // and whatever of a posting it holds is sent or reported by URL.
     let errs = errors(&stats);
-    assert_eq!(errs.len(), 2, "{errs:?}");
-    for page in ["/big/endless.html", "/big/bomb.html"] {
-        assert!(
-            errs.iter()
-                .any(|e| e.contains(page)
-                    && e.ends_with("body larger than 262144 bytes; cut off there")),
-            "{page}: {errs:?}"
-        );
+    let padded = postings
+        .iter()
+        .find(|p| {
+            p.url
+                .as_deref()
+                .is_some_and(|u| u.ends_with("/big/padded.html"))
+        })
+        .expect("the padded posting is sent");
+    assert_eq!(padded.title.as_deref(), Some("普工（长白班）"));
+    for page in ["/big/endless.html", "/big/bomb.html", "/big/padded.html"] {
+        let sent = postings
+            .iter()
+            .find(|p| p.url.as_deref().is_some_and(|u| u.ends_with(page)));
+        match sent {
+            Some(p) => {
+                assert_eq!(p.extra["truncated"], true, "{page}");
+                let sha = p.content_sha256.as_deref().unwrap();
+                let kept = std::fs::read(crawler.evidence().body_path(sha)).unwrap();
+                assert_eq!(
+                    kept.len(),
+                    262_144,
+                    "{page}: the first part is the evidence"
+                );
+                let capture: serde_json::Value = serde_json::from_slice(
+                    &std::fs::read(crawler.evidence().capture_path(sha)).unwrap(),
+                )
+                .unwrap();
+                assert_eq!(capture["truncated"], true, "{capture}");
+            }
+            None => assert!(
+                errs.iter()
+                    .any(|e| e.contains(page) && e.contains("selectors")),
+                "{page}: neither sent nor reported: {errs:?}"
+            ),
+        }
     }
     // Reading stopped near the limit: the endless body would be 1 GiB.
     let received = metric(&registry, "xuncha_crawler_bytes_total", &[]);
@@ -349,9 +377,9 @@ async fn brotli_bodies_are_decoded_and_a_brotli_bomb_is_cut() {
     let (postings, stats) = crawl(&crawler).await;
     let errs = errors(&stats);
     assert_eq!(errs.len(), 1, "{errs:?}");
+    // The bomb is read up to the limit: its start holds no posting, and it is reported.
     assert!(
-        errs[0].contains("/br/bomb.html")
-            && errs[0].ends_with("body larger than 262144 bytes; cut off there"),
+        errs[0].contains("/br/bomb.html") && errs[0].contains("selectors matched"),
         "{errs:?}"
     );
     assert_eq!(ids(&postings), vec!["br-1001"]);

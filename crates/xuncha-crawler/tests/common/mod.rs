@@ -646,7 +646,13 @@ async fn hang(Path(file): Path<String>) -> Response {
 async fn big(Path(file): Path<String>) -> Response {
     static BOMB: std::sync::OnceLock<Bytes> = std::sync::OnceLock::new();
     match file.as_str() {
-        "list.html" => special_list(&["endless.html", "bomb.html"]),
+        "list.html" => special_list(&["endless.html", "bomb.html", "padded.html"]),
+        // A posting padded past the body limit, as one hiding from a crawler would be.
+        "padded.html" => {
+            let mut page = detail_page(FIRST_ID, 0);
+            page.push_str(&" ".repeat(1 << 20));
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+        }
         "endless.html" => {
             let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
             let stream = tokio_stream::iter(
