@@ -33,6 +33,20 @@ pub struct RecheckConfig {
     pub every: String,
     /// Most leads rechecked in one round; the rest wait for the next.
     pub max_per_round: usize,
+    /// A posting is recorded gone only when rechecks this far apart both find it gone.
+    pub confirm_gone_after: String,
+}
+
+impl RecheckConfig {
+    /// `confirm_gone_after`, parsed.
+    pub fn confirm_gone_after(&self) -> anyhow::Result<std::time::Duration> {
+        parse_duration(&self.confirm_gone_after).map_err(|e| {
+            anyhow::anyhow!(
+                "[recheck] confirm_gone_after = {:?}: {e}",
+                self.confirm_gone_after
+            )
+        })
+    }
 }
 
 impl Default for RecheckConfig {
@@ -42,6 +56,7 @@ impl Default for RecheckConfig {
             after: "3d".into(),
             every: "1h".into(),
             max_per_round: 1000,
+            confirm_gone_after: "1h".into(),
         }
     }
 }

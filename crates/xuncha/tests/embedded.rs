@@ -542,6 +542,16 @@ fn serious_leads_are_pushed_to_a_webhook_as_well_as_filed() {
     pushed.sort();
     assert!(!want.is_empty());
     assert_eq!(pushed, want, "every illegal lead once, nothing else");
+
+    // The same postings again, in a new process: filed again, alerted never again.
+    std::fs::copy(
+        repo().join("examples/postings.jsonl"),
+        d.join("data/inbox/batch-again.jsonl"),
+    )
+    .unwrap();
+    ok(xuncha(d, &["run", "--once"]).output().unwrap());
+    assert!(d.join("data/done/batch-again.jsonl").exists());
+    assert_eq!(got.lock().unwrap().len(), want.len(), "no alert sent twice");
 }
 
 #[test]

@@ -173,25 +173,33 @@ fn rechecks_record_online_changed_error_and_gone_and_show_prints_them() {
     assert_eq!(v["rechecks"][1]["outcome"], "error");
     assert!(v["gone_at"].is_null(), "a 500 is not gone");
 
-    // Removed: gone_at recorded.
+    // Removed: one 404 is not yet gone; a second one a confirmation period later is, and
+    // gone_at is dated from the first.
     fx.set_state(male, PageState::Removed);
-    let (out, _) = recheck(d, &["--after", "0s"]);
+    let confirm = ["--after", "0s", "--confirm-gone-after", "1s"];
+    let (out, _) = recheck(d, &confirm);
     assert!(line_of(&out, &lead).contains(" gone "), "{out}");
     let v = show_json(d, &lead);
-    let gone_at = v["gone_at"].as_str().unwrap().to_string();
+    assert!(v["gone_at"].is_null(), "a single 404 is not proof: {v}");
     assert_eq!(v["rechecks"][2]["outcome"], "gone");
     assert_eq!(v["rechecks"][2]["http_status"], 404);
-    assert_eq!(v["rechecks"][2]["checked_at"], gone_at.as_str());
+    let first_gone = v["rechecks"][2]["checked_at"].as_str().unwrap().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (out, _) = recheck(d, &confirm);
+    assert!(line_of(&out, &lead).contains(" gone "), "{out}");
+    let v = show_json(d, &lead);
+    let gone_at = v["gone_at"].as_str().expect("confirmed").to_string();
+    assert_eq!(gone_at, first_gone);
 
     // Gone leads are no longer due; asked for by id, a later recheck does not move gone_at.
-    let (out, _) = recheck(d, &["--after", "0s"]);
+    let (out, _) = recheck(d, &confirm);
     assert!(!out.contains(&lead), "{out}");
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let (out, _) = recheck(d, &["--lead", &lead]);
     assert!(line_of(&out, &lead).contains(" gone "), "{out}");
     let v = show_json(d, &lead);
-    assert_eq!(v["rechecks"].as_array().unwrap().len(), 4);
-    assert_ne!(v["rechecks"][3]["checked_at"], gone_at.as_str());
+    assert_eq!(v["rechecks"].as_array().unwrap().len(), 5);
+    assert_ne!(v["rechecks"][4]["checked_at"], gone_at.as_str());
     assert_eq!(v["gone_at"], gone_at.as_str(), "gone_at is set once");
 
     // The case file: first found, each recheck, last seen online, gone since.

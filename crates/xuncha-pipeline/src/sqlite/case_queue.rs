@@ -102,6 +102,7 @@ pub struct Filter {
 pub struct CaseQueue {
     conn: Mutex<Connection>,
     path: PathBuf,
+    gone_after: Duration,
 }
 
 const SCHEMA: &str = r#"
@@ -150,7 +151,48 @@ CREATE TABLE IF NOT EXISTS rechecks (
     error           TEXT
 );
 CREATE INDEX IF NOT EXISTS rechecks_lead ON rechecks (lead_id, checked_at);
+CREATE TABLE IF NOT EXISTS alerts_delivered (
+    webhook      TEXT NOT NULL,
+    lead_id      TEXT NOT NULL,
+    delivered_at TEXT NOT NULL,
+    PRIMARY KEY (webhook, lead_id)
+);
 "#;
+
+/// How far apart two rechecks that find a posting gone must be to confirm it, unless the
+/// queue is told otherwise.
+pub const GONE_CONFIRMED_AFTER: Duration = Duration::from_secs(3600);
+
+/// The first recheck of the latest run of "gone" findings of `lead_id` (errors between
+/// them ignored), if that run spans at least `gap` up to `now`.
+fn confirmed_gone(
+    tx: &rusqlite::Transaction<'_>,
+    lead_id: &str,
+    now: &str,
+    gap: Duration,
+) -> anyhow::Result<Option<String>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT checked_at, outcome FROM rechecks WHERE lead_id = ?1
+         ORDER BY checked_at DESC, id DESC LIMIT 100",
+    )?;
+    let rows = stmt.query_map([lead_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut first: Option<String> = None;
+    for row in rows {
+        let (at, outcome) = row?;
+        match outcome.as_str() {
+            "gone" => first = Some(at),
+            "error" => {}
+            _ => break,
+        }
+    }
+    let parse = |t: &str| OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339);
+    Ok(first.filter(|f| match (parse(f), parse(now)) {
+        (Ok(a), Ok(b)) => (b - a) >= gap,
+        _ => false,
+    }))
+}
 
 /// Creates the database file readable by its owner only (SQLite gives its journal and WAL
 /// the same mode), and its folder 0700: leads name people and hold evidence.
@@ -326,7 +368,15 @@ impl CaseQueue {
         Ok(CaseQueue {
             conn: Mutex::new(conn),
             path,
+            gone_after: GONE_CONFIRMED_AFTER,
         })
+    }
+
+    /// How far apart two rechecks that find a posting gone must be to confirm it
+    /// (default [`GONE_CONFIRMED_AFTER`]).
+    pub fn confirm_gone_after(mut self, d: Duration) -> CaseQueue {
+        self.gone_after = d;
+        self
     }
 
     /// The file.
@@ -535,9 +585,13 @@ impl CaseQueue {
         })
     }
 
-    /// Records one recheck and moves the lead's `last_checked_at`, its `last_online_at`
-    /// when the flagged content was found online, and its `gone_at` the first time it was
-    /// found gone (a later recheck never moves it). False if there is no such lead.
+    /// Records one recheck and moves the lead's `last_checked_at`, and its `last_online_at`
+    /// when the flagged content was found online. A posting is found gone only when the
+    /// absence is confirmed: rechecks found it gone at least
+    /// [`CaseQueue::confirm_gone_after`] apart, with no sighting online in between (a failed fetch neither confirms nor
+    /// denies). `gone_at` is then the first of them, and never moves again. One 404 from
+    /// a board having a bad minute does not close the evidence trail. False if there is no
+    /// such lead.
     pub fn record_recheck(&self, r: &Recheck) -> anyhow::Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -546,8 +600,7 @@ impl CaseQueue {
                 last_checked_at = MAX(COALESCE(last_checked_at, ''), ?2),
                 last_online_at = CASE WHEN ?3 = 'online'
                                       THEN MAX(COALESCE(last_online_at, ''), ?2)
-                                      ELSE last_online_at END,
-                gone_at = CASE WHEN ?3 = 'gone' AND gone_at IS NULL THEN ?2 ELSE gone_at END
+                                      ELSE last_online_at END
              WHERE lead_id = ?1",
             params![r.lead_id, r.checked_at, r.outcome.as_str()],
         )?;
@@ -572,6 +625,14 @@ impl CaseQueue {
                 r.flagged_total
             ],
         )?;
+        if r.outcome == RecheckOutcome::Gone {
+            if let Some(first) = confirmed_gone(&tx, &r.lead_id, &r.checked_at, self.gone_after)? {
+                tx.execute(
+                    "UPDATE leads SET gone_at = ?2 WHERE lead_id = ?1 AND gone_at IS NULL",
+                    params![r.lead_id, first],
+                )?;
+            }
+        }
         tx.commit()?;
         Ok(true)
     }
@@ -593,6 +654,28 @@ impl CaseQueue {
         Ok(self
             .conn()
             .query_row("SELECT COUNT(*) FROM leads", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+}
+
+impl crate::webhook::AlertRecord for CaseQueue {
+    fn delivered(&self, webhook: &str, lead_id: &str) -> anyhow::Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM alerts_delivered WHERE webhook = ?1 AND lead_id = ?2",
+                [webhook, lead_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    fn record_delivery(&self, webhook: &str, lead_id: &str) -> anyhow::Result<()> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO alerts_delivered (webhook, lead_id, delivered_at) VALUES (?1, ?2, ?3)",
+            params![webhook, lead_id, format_time(OffsetDateTime::now_utc())],
+        )?;
+        Ok(())
     }
 }
 
@@ -777,13 +860,11 @@ mod tests {
         )
         .unwrap();
         q.set_status("closed", Status::Closed).unwrap();
-        assert!(q
-            .record_recheck(&recheck(
-                "gone",
-                "2026-11-01T01:00:00Z",
-                RecheckOutcome::Gone
-            ))
-            .unwrap());
+        for when in ["2026-11-01T01:00:00Z", "2026-11-01T02:00:00Z"] {
+            assert!(q
+                .record_recheck(&recheck("gone", when, RecheckOutcome::Gone))
+                .unwrap());
+        }
         let ids = |now: &str| -> Vec<String> {
             q.due_for_recheck(at(now), 3 * DAY, None)
                 .unwrap()
@@ -848,6 +929,51 @@ mod tests {
             .collect();
         assert_eq!(got, steps);
         assert!(q.history("b").unwrap().is_empty());
+    }
+
+    #[test]
+    fn one_gone_is_not_gone_a_confirmed_absence_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = CaseQueue::open(dir.path().join("q.db")).unwrap();
+        q.upsert(
+            &[lead("a", Some("http://x.example/1"), &["限男性"])],
+            "2026-11-01T00:00:00Z",
+        )
+        .unwrap();
+        let gone_at = |steps: &[(&str, RecheckOutcome)]| {
+            for (when, outcome) in steps {
+                q.record_recheck(&recheck("a", when, *outcome)).unwrap();
+            }
+            q.get("a").unwrap().unwrap().gone_at
+        };
+        use RecheckOutcome::*;
+        assert_eq!(gone_at(&[("2026-11-02T00:00:00Z", Gone)]), None, "one 404");
+        assert_eq!(
+            gone_at(&[("2026-11-02T00:10:00Z", Gone)]),
+            None,
+            "too soon after"
+        );
+        assert_eq!(
+            gone_at(&[
+                ("2026-11-02T05:00:00Z", Online),
+                ("2026-11-02T06:00:00Z", Gone)
+            ]),
+            None,
+            "seen online again: the run starts anew"
+        );
+        assert_eq!(
+            gone_at(&[
+                ("2026-11-02T06:30:00Z", Error),
+                ("2026-11-02T07:00:00Z", Gone)
+            ]),
+            Some("2026-11-02T06:00:00Z".to_string()),
+            "confirmed an hour on; dated from the first of the run"
+        );
+        assert_eq!(
+            gone_at(&[("2026-11-03T00:00:00Z", Gone)]),
+            Some("2026-11-02T06:00:00Z".to_string()),
+            "never moves again"
+        );
     }
 
     #[test]

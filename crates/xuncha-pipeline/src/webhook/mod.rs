@@ -17,5 +17,5 @@ pub mod throttle;
 
 pub use config::{redact, Format, Limit, WebhookConfig};
 pub use encoder::Message;
-pub use sink::{AlertMetrics, Alerts, WithAlerts};
+pub use sink::{AlertMetrics, AlertRecord, Alerts, WithAlerts};
 pub use throttle::{KeyKind, Summary};

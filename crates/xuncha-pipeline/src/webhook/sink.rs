@@ -174,6 +174,15 @@ impl Alerts {
     /// Must be called inside a tokio runtime. Fails on an invalid config (the error names
     /// the webhook) or a webhook name used twice.
     pub fn start(configs: Vec<WebhookConfig>, registry: &Registry) -> anyhow::Result<Alerts> {
+        Alerts::start_with_record(configs, registry, None)
+    }
+
+    /// [`Alerts::start`], remembering deliveries in `record` across restarts.
+    pub fn start_with_record(
+        configs: Vec<WebhookConfig>,
+        registry: &Registry,
+        record: Option<Arc<dyn AlertRecord>>,
+    ) -> anyhow::Result<Alerts> {
         let rt = tokio::runtime::Handle::try_current()
             .map_err(|_| anyhow::anyhow!("Alerts::start must run inside a tokio runtime"))?;
         let mut names = HashSet::new();
@@ -211,6 +220,7 @@ impl Alerts {
             let worker = Worker {
                 throttle: Throttle::new(cfg.per_publisher, cfg.per_rule),
                 dedupe: Dedupe::new(cfg.dedupe),
+                record: record.clone(),
                 cfg,
                 url,
                 client,
@@ -325,6 +335,16 @@ impl Dedupe {
     }
 }
 
+/// Where the alerts already delivered are remembered across restarts, so a replay after a
+/// crash or a rescan does not alert people again (the case queue keeps it in the embedded
+/// mode). Without one, only the in-memory window of recent lead ids guards against it.
+pub trait AlertRecord: Send + Sync {
+    /// Whether `webhook` has already delivered `lead_id`.
+    fn delivered(&self, webhook: &str, lead_id: &str) -> anyhow::Result<bool>;
+    /// Remembers that `webhook` delivered `lead_id`.
+    fn record_delivery(&self, webhook: &str, lead_id: &str) -> anyhow::Result<()>;
+}
+
 /// The delivering side of one webhook.
 struct Worker {
     cfg: WebhookConfig,
@@ -332,6 +352,7 @@ struct Worker {
     client: reqwest::Client,
     throttle: Throttle,
     dedupe: Dedupe,
+    record: Option<Arc<dyn AlertRecord>>,
     counters: Counters,
 }
 
@@ -375,9 +396,29 @@ impl Worker {
             self.counters.duplicate.inc();
             return;
         }
+        if let Some(record) = &self.record {
+            match record.delivered(&self.cfg.name, &lead.lead_id) {
+                Ok(true) => {
+                    self.counters.duplicate.inc();
+                    return;
+                }
+                Ok(false) => {}
+                // Better a second alert than a lost one.
+                Err(e) => {
+                    tracing::warn!(webhook = self.cfg.name, error = %format!("{e:#}"), "alert record unreadable")
+                }
+            }
+        }
         if self.throttle.admit(lead, Instant::now()) {
             match self.deliver(&Message::Lead(lead)).await {
-                Ok(()) => self.counters.sent.inc(),
+                Ok(()) => {
+                    self.counters.sent.inc();
+                    if let Some(record) = &self.record {
+                        if let Err(e) = record.record_delivery(&self.cfg.name, &lead.lead_id) {
+                            tracing::warn!(webhook = self.cfg.name, error = %format!("{e:#}"), "alert delivered but not recorded");
+                        }
+                    }
+                }
                 Err(why) => {
                     self.counters.failed.inc();
                     tracing::warn!(

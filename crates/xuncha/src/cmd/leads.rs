@@ -135,6 +135,10 @@ pub struct RecheckArgs {
     /// one's own test sites.
     #[arg(long)]
     pub allow_private_addresses: bool,
+    /// Record a posting gone only when rechecks this far apart both find it gone (one
+    /// 404 is not proof of removal).
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub confirm_gone_after: Duration,
 }
 
 pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
@@ -325,7 +329,7 @@ fn print_history(r: &LeadRow, history: &[Recheck]) {
 }
 
 fn recheck(q: CaseQueue, args: RecheckArgs) -> anyhow::Result<ExitCode> {
-    let q = Arc::new(q);
+    let q = Arc::new(q.confirm_gone_after(args.confirm_gone_after));
     let defaults = CrawlerConfig::default();
     let rechecker = crate::recheck::build_rechecker(
         &args.pages.sites_dir,

@@ -18,7 +18,7 @@ use xuncha_pipeline::kafka::{
     ensure_topics, KafkaDeadLetterSink, KafkaLeadSink, KafkaPostingSink, KafkaSource,
 };
 use xuncha_pipeline::sqlite::{CaseQueue, SqliteSink};
-use xuncha_pipeline::webhook::{Alerts, WithAlerts};
+use xuncha_pipeline::webhook::{AlertRecord, Alerts, WithAlerts};
 use xuncha_pipeline::{LeadSink, LoopConfig, Metrics, Scanner, SharedScanner};
 use xuncha_rules::RuleSet;
 
@@ -86,7 +86,18 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
         stop_rx.clone(),
     ));
 
-    let alerts = Alerts::start(config.alerts.webhook.clone(), &registry)?;
+    // The embedded case queue also remembers which alerts went out, across restarts.
+    let queue = match config.mode {
+        Mode::Embedded => Some(Arc::new(
+            CaseQueue::open(&config.db)?.confirm_gone_after(config.recheck.confirm_gone_after()?),
+        )),
+        Mode::Kafka => None,
+    };
+    let alerts = Alerts::start_with_record(
+        config.alerts.webhook.clone(),
+        &registry,
+        queue.clone().map(|q| q as Arc<dyn AlertRecord>),
+    )?;
     for name in alerts.webhooks() {
         tracing::info!(webhook = %name, "alerting");
     }
@@ -107,7 +118,7 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
     };
     let stats = match config.mode {
         Mode::Embedded => {
-            let queue = Arc::new(CaseQueue::open(&config.db)?);
+            let queue = queue.expect("opened for the embedded mode");
             crate::recheck::spawn(
                 &config.recheck,
                 &config.crawl,
