@@ -278,8 +278,13 @@ impl Matcher {
         let pattern_sets = units
             .iter()
             .map(|u| {
-                let pats = phrase_of(&rules, *u).patterns.iter().map(|r| r.as_str());
-                regex::RegexSet::new(pats)
+                let pats = &phrase_of(&rules, *u).patterns;
+                // Each pattern is within the loader's size limit, so the set is within
+                // their sum.
+                let limit = xuncha_rules::PATTERN_SIZE_LIMIT.saturating_mul(pats.len() + 1);
+                regex::RegexSetBuilder::new(pats.iter().map(|r| r.as_str()))
+                    .size_limit(limit)
+                    .build()
                     .expect("patterns that compiled one by one compile as a set")
             })
             .collect();

@@ -19,6 +19,7 @@ mod rule;
 
 pub use edit::write_fit;
 pub use error::{LoadError, LoadErrors};
+pub use load::PATTERN_SIZE_LIMIT;
 pub use rule::{
     Division, Examples, Fit, Lexicon, LocalSeverity, NumberRange, Origin, Phrase, Replacement,
     Rule, RuleBody, RuleSet, Scope, Signal, Signature,

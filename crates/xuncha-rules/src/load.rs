@@ -362,11 +362,28 @@ fn legal(
     }
 }
 
+/// The largest compiled form a rule's regex may take. A regex's compiled size is what its
+/// matching costs per byte in the worst case and what a rule set holds in memory; the
+/// shipped rules stay under a quarter of this, while a pattern like `(\w+\s*){50}a` takes
+/// four megabytes and, run over a long posting, seconds.
+pub const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
 fn regexes(ctx: &mut Ctx, what: &str, list: &[Spanned<String>]) -> Vec<Regex> {
     let mut out = Vec::new();
     for p in list {
-        match Regex::new(&ascii_word_boundaries(p.get_ref())) {
+        let built = regex::RegexBuilder::new(&ascii_word_boundaries(p.get_ref()))
+            .size_limit(PATTERN_SIZE_LIMIT)
+            .build();
+        match built {
             Ok(re) => out.push(re),
+            Err(regex::Error::CompiledTooBig(_)) => ctx.err_at(
+                p.span().start,
+                format!(
+                    "{what} `{}` is too costly: compiled, it is larger than {} KiB (bounded repeats of broad classes such as `(\\w+\\s*){{50}}` multiply; bound the gap with a narrow class or a smaller count)",
+                    p.get_ref(),
+                    PATTERN_SIZE_LIMIT / 1024
+                ),
+            ),
             Err(e) => ctx.err_at(
                 p.span().start,
                 format!("{what} `{}` is not a valid regex: {e}", p.get_ref()),

@@ -169,6 +169,33 @@ fn a_broken_rule_file_is_refused_with_file_and_line() {
 }
 
 #[test]
+fn costly_rules_are_refused_by_size_and_by_the_time_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["laws.toml", "lexicon.toml", "divisions.csv", "fees.toml"] {
+        std::fs::copy(repo().join("rules").join(f), dir.path().join(f)).unwrap();
+    }
+    let fees = std::fs::read_to_string(dir.path().join("fees.toml")).unwrap();
+    let slow = fees.replacen("patterns = [", r"patterns = ['(\w+\s*){50}a', ", 1);
+    std::fs::write(dir.path().join("fees.toml"), &slow).unwrap();
+    let rules = dir.path().to_str().unwrap();
+    let out = xuncha(&["rules", "check", "--rules", rules], "");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("is too costly"), "{}", stderr(&out));
+    // With no time to spare, every rule is over the budget, and each is named.
+    std::fs::write(dir.path().join("fees.toml"), &fees).unwrap();
+    let out = xuncha(
+        &["rules", "check", "--rules", rules, "--budget-ms", "0"],
+        "",
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("fees.toml:") && err.contains("over the budget of 0 ms"),
+        "{err}"
+    );
+}
+
+#[test]
 fn explain_prints_the_legal_basis() {
     let out = xuncha(&["rules", "check"], "");
     assert!(out.status.success());

@@ -151,6 +151,13 @@ CREATE TABLE IF NOT EXISTS rechecks (
     error           TEXT
 );
 CREATE INDEX IF NOT EXISTS rechecks_lead ON rechecks (lead_id, checked_at);
+CREATE TABLE IF NOT EXISTS law_texts (
+    rules_version TEXT NOT NULL,
+    law           TEXT NOT NULL,
+    article       TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    PRIMARY KEY (rules_version, law, article)
+);
 CREATE TABLE IF NOT EXISTS alerts_delivered (
     webhook      TEXT NOT NULL,
     lead_id      TEXT NOT NULL,
@@ -402,8 +409,19 @@ impl CaseQueue {
                  ON CONFLICT (lead_id) DO UPDATE SET last_seen = excluded.last_seen, seen_count = seen_count + 1
                  RETURNING seen_count",
             )?;
+            let mut texts = tx.prepare_cached(
+                "INSERT OR IGNORE INTO law_texts (rules_version, law, article, text) VALUES (?1, ?2, ?3, ?4)",
+            )?;
             for l in leads {
-                let json = serde_json::to_string(l)?;
+                // The legal texts are stored once per rules version, not in every lead.
+                let mut stored = l.clone();
+                for r in stored.legal_basis.iter_mut().chain(stored.penalty.as_mut()) {
+                    if !r.text.is_empty() {
+                        texts.execute(params![l.rules_version, r.law, r.article, r.text])?;
+                        r.text.clear();
+                    }
+                }
+                let json = serde_json::to_string(&stored)?;
                 let count: i64 = stmt.query_row(
                     params![
                         l.lead_id,
@@ -495,7 +513,13 @@ impl CaseQueue {
         let conn = self.conn();
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args), row)?;
-        rows.map(|r| r?.map_err(anyhow::Error::from)).collect()
+        let mut out: Vec<LeadRow> = rows
+            .map(|r| r?.map_err(anyhow::Error::from))
+            .collect::<anyhow::Result<_>>()?;
+        for r in &mut out {
+            fill_law_texts(&conn, &mut r.lead)?;
+        }
+        Ok(out)
     }
 
     /// One lead.
@@ -508,7 +532,11 @@ impl CaseQueue {
                 row,
             )
             .optional()?;
-        r.transpose().map_err(anyhow::Error::from)
+        let mut r = r.transpose()?;
+        if let Some(r) = &mut r {
+            fill_law_texts(&conn, &mut r.lead)?;
+        }
+        Ok(r)
     }
 
     /// Sets a lead's status; false if there is no such lead.
@@ -700,6 +728,26 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowResult> {
         last_online_at,
         gone_at,
     }))
+}
+
+/// Puts back the legal texts a stored lead was filed without (leads filed before texts
+/// were stored apart still carry theirs).
+fn fill_law_texts(conn: &Connection, lead: &mut Lead) -> anyhow::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT text FROM law_texts WHERE rules_version = ?1 AND law = ?2 AND article = ?3",
+    )?;
+    let version = lead.rules_version.clone();
+    for r in lead.legal_basis.iter_mut().chain(lead.penalty.as_mut()) {
+        if r.text.is_empty() {
+            if let Some(t) = stmt
+                .query_row(params![version, r.law, r.article], |row| row.get(0))
+                .optional()?
+            {
+                r.text = t;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// lead_id, posting_id, url, last_checked_at, lead_json.
@@ -929,6 +977,47 @@ mod tests {
             .collect();
         assert_eq!(got, steps);
         assert!(q.history("b").unwrap().is_empty());
+    }
+
+    #[test]
+    fn legal_texts_are_stored_once_and_put_back_on_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = CaseQueue::open(dir.path().join("q.db")).unwrap();
+        let text =
+            "用人单位招用劳动者，不得扣押劳动者的居民身份证和其他证件，不得要求劳动者提供担保。"
+                .repeat(10);
+        let law = |article: &str| xuncha_core::LegalRef {
+            key: article.into(),
+            law: "中华人民共和国劳动合同法".into(),
+            article: article.into(),
+            text: text.clone(),
+        };
+        let leads: Vec<Lead> = (0..50)
+            .map(|i| {
+                let mut l = lead(&format!("l{i}"), None, &["押金"]);
+                l.legal_basis = vec![law("第九条")];
+                l.penalty = Some(law("第八十四条"));
+                l
+            })
+            .collect();
+        q.upsert(&leads, "2026-11-01T00:00:00Z").unwrap();
+        let stored: i64 = q
+            .conn()
+            .query_row("SELECT SUM(LENGTH(lead_json)) FROM leads", [], |r| r.get(0))
+            .unwrap();
+        let one = serde_json::to_string(&leads[0]).unwrap().len() as i64;
+        assert!(
+            stored < 50 * (one - text.len() as i64),
+            "texts repeated: {stored}"
+        );
+        let texts: i64 = q
+            .conn()
+            .query_row("SELECT COUNT(*) FROM law_texts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(texts, 2);
+        assert_eq!(q.get("l7").unwrap().unwrap().lead, leads[7]);
+        let listed = q.list(&Filter::default()).unwrap();
+        assert!(listed.iter().all(|r| r.lead.legal_basis[0].text == text));
     }
 
     #[test]

@@ -94,6 +94,16 @@ fn a_bad_regex_is_named_with_its_line() {
 }
 
 #[test]
+fn a_pattern_too_costly_to_run_is_refused_with_its_line() {
+    let errs = errors(&rule(r"negations = ['(\w+\s*){50}a']"));
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with("fees.toml:13: negation `(\\w+\\s*){50}a` is too costly"),
+        "{errs:?}"
+    );
+}
+
+#[test]
 fn a_rule_without_enough_examples_does_not_load() {
     let pack = rule("").replace(r#"match = ["a", "b", "c", "d", "e"]"#, r#"match = ["a"]"#);
     let errs = errors(&pack);

@@ -9,8 +9,18 @@ use crate::RulesArg;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// Validate every pack (regexes, categories, legal basis, examples present), naming file:line.
-    Check(RulesArg),
+    /// Validate every pack (regexes, categories, legal basis, examples present, each
+    /// pattern's compiled size), naming file:line, and time every rule on a fixed probe
+    /// text: a rule over the budget is refused.
+    Check {
+        #[command(flatten)]
+        rules: RulesArg,
+        /// Most milliseconds one rule's patterns may take over the probe text (64 KiB of
+        /// posting-like text), on this machine. Generous, so that an unoptimised build
+        /// passes the shipped rules; the compiled-size limit is the first guard.
+        #[arg(long, default_value_t = 1000)]
+        budget_ms: u64,
+    },
     /// Run every rule's `match` and `no_match` examples; non-zero exit on any failure.
     Test(RulesArg),
     /// Print one rule with its legal basis.
@@ -28,7 +38,7 @@ pub enum Command {
 
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
-        Command::Check(r) => check(&r),
+        Command::Check { rules, budget_ms } => check(&rules, budget_ms),
         Command::Test(r) => test(&r),
         Command::Explain { id, rules } => explain(&rules, &id),
         Command::Fit(args) => super::fit::run(args),
@@ -45,22 +55,87 @@ fn load(r: &RulesArg) -> Result<RuleSet, ExitCode> {
     })
 }
 
-fn check(r: &RulesArg) -> anyhow::Result<ExitCode> {
+fn check(r: &RulesArg, budget_ms: u64) -> anyhow::Result<ExitCode> {
     let set = match load(r) {
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
     let n = set.rules.len();
     let version = set.version.clone();
+    let costs = rule_costs(&set);
     let matcher = xuncha_matcher::Matcher::with_prefilter(
         std::sync::Arc::new(set),
         PrefilterKind::default(),
     )?;
+    let over: Vec<&(String, String, f64)> = costs
+        .iter()
+        .filter(|(_, _, ms)| *ms > budget_ms as f64)
+        .collect();
+    for (id, origin, ms) in &over {
+        eprintln!(
+            "{origin}: {id}: its patterns take {ms:.0} ms over the {} KiB probe text, over the budget of {budget_ms} ms",
+            PROBE_BYTES / 1024
+        );
+    }
+    if let Some((id, _, ms)) = costs.first() {
+        println!("slowest rule on the probe text: {id} {ms:.1} ms");
+    }
+    if !over.is_empty() {
+        eprintln!("{} rule(s) over the cost budget", over.len());
+        return Ok(ExitCode::FAILURE);
+    }
     println!(
         "{n} rules, {} anchors, rules version {version}: ok",
         matcher.literals().len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Size of the probe text rules are timed on.
+const PROBE_BYTES: usize = 64 * 1024;
+
+/// Posting-like text of every kind of character rules meet: Han, digits, ASCII words,
+/// punctuation and spaces. Fixed, so the figures compare from run to run.
+fn probe_text() -> String {
+    const PIECE: &str =
+        "岗位职责：1. 负责仓库货物的收发与盘点，男女不限，18-45周岁；2. 月薪6000-8000元，\
+        包吃住，五险一金 Contact HR Li 138 0013 8000 vx: hr_li2024 email hr@example.com ！\n\
+        任职要求：身体健康，能吃苦耐劳，有叉车证者优先？待遇：底薪+提成，年底双薪。   ";
+    let mut s = String::with_capacity(PROBE_BYTES + PIECE.len());
+    while s.len() < PROBE_BYTES {
+        s.push_str(PIECE);
+    }
+    s
+}
+
+/// Each rule's patterns (and its signals' patterns) timed over the probe text, slowest
+/// first: (rule id, origin, milliseconds).
+fn rule_costs(set: &RuleSet) -> Vec<(String, String, f64)> {
+    let probe = probe_text();
+    let mut out: Vec<(String, String, f64)> = set
+        .rules
+        .iter()
+        .map(|rule| {
+            let phrases: Vec<&xuncha_rules::Phrase> = match &rule.body {
+                RuleBody::Phrase(p) => vec![p],
+                RuleBody::Signature(sig) => sig
+                    .signals
+                    .iter()
+                    .filter_map(|s| s.phrase.as_ref())
+                    .collect(),
+            };
+            let started = std::time::Instant::now();
+            for p in phrases {
+                for re in p.patterns.iter().chain(&p.negations).chain(&p.exceptions) {
+                    std::hint::black_box(re.find_iter(&probe).count());
+                }
+            }
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            (rule.id.clone(), rule.origin.to_string(), ms)
+        })
+        .collect();
+    out.sort_by(|a, b| b.2.total_cmp(&a.2));
+    out
 }
 
 fn test(r: &RulesArg) -> anyhow::Result<ExitCode> {
