@@ -478,7 +478,8 @@ impl Normalizer {
             let (start, end) = (i as u32, (i + orig.len_utf8()) as u32);
             let folded = t.fold.get(orig as usize).copied().unwrap_or('\0');
             if folded != '\0' {
-                seen_class |= t.class[folded as usize];
+                // A BMP character may fold to one beyond it (U+FA6C to U+242EE).
+                seen_class |= class(folded);
                 seen.letters |= folded.is_ascii_lowercase();
                 seen.homophone |= self.is_homophone_start(folded);
                 out.push(Item {
@@ -822,6 +823,13 @@ mod tests {
         assert_eq!(norm("日洁"), "日结");
         assert_eq!(norm("sd卡驱动"), "sd卡驱动");
         assert_eq!(norm("750px设计稿"), "750px设计稿");
+    }
+
+    #[test]
+    fn a_character_that_folds_beyond_the_basic_plane_is_read() {
+        // CJK compatibility ideographs fold to ideographs of plane 2.
+        let folded = norm("押\u{FA6C}金");
+        assert!(folded.contains('\u{242EE}'), "{folded:?}");
     }
 
     #[test]

@@ -80,14 +80,19 @@ fn monthly(caps: &regex::Captures<'_>, ctx_period: Option<Period>) -> Option<f64
         } else {
             Period::Month
         });
-    Some(match period {
+    let v = match period {
         Period::Hour => top * HOURS_A_DAY * DAYS_A_MONTH,
         Period::Day => top * DAYS_A_MONTH,
         Period::Week => top * 4.3,
         Period::Month => top,
         Period::Year => top / 12.0,
-    })
+    };
+    // A run of digits (a phone number after 工资, a thousand digits) is no pay.
+    (v.is_finite() && v <= MAX_MONTHLY).then_some(v)
 }
+
+/// More than this a month is not pay anyone states, however boastful: 10 million yuan.
+const MAX_MONTHLY: f64 = 1e7;
 
 /// Pay written in a salary field (`1.5-3万/月`, `150-200元/天`, `30-50千·15薪`).
 pub fn parse_field(text: &str) -> Option<Pay> {
@@ -131,6 +136,13 @@ mod tests {
 
     fn text(s: &str) -> f64 {
         parse_text(s).map(|p| p.monthly_max).unwrap_or(-1.0)
+    }
+
+    #[test]
+    fn digit_runs_are_no_pay() {
+        assert_eq!(field(&"500".repeat(200)), -1.0);
+        assert_eq!(parse_text("工资13800138000"), None);
+        assert!(parse_text("月入100万").is_some());
     }
 
     #[test]
