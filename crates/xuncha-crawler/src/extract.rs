@@ -332,3 +332,87 @@ mod tests {
         assert_eq!(got, vec!["http://a.example/jobs/1.html"]);
     }
 }
+
+/// Fuzz targets for the HTML extractor and the charset detection (long runs: README,
+/// "Reliability").
+#[cfg(test)]
+mod properties {
+    use std::time::{Duration, Instant};
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::charset::decode_html;
+
+    const PIECES: &[&str] = &[
+        "<div>",
+        "</div>",
+        "<p>",
+        "<a href=\"",
+        "\">",
+        "</a>",
+        "<script>",
+        "</script>",
+        "<br>",
+        "<!--",
+        "-->",
+        "<base href=\"http://x.example/\">",
+        "<meta charset=\"gbk\">",
+        "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=big5\">",
+        "<table><td>",
+        "招聘",
+        "押金",
+        "&nbsp;",
+        "&#x1F600;",
+        "&amp",
+        "<img alt=\"许可证\">",
+        "\u{0}",
+        "\u{FEFF}",
+        "<li class=j>",
+        "javascript:",
+        "#",
+        "../",
+        "<style>",
+        "<title>",
+        "\u{1b}",
+        "<",
+        ">",
+        "\"",
+    ];
+
+    fn page() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            prop::collection::vec(prop::sample::select(PIECES), 0..300)
+                .prop_map(|v| v.concat().into_bytes()),
+            prop::collection::vec(any::<u8>(), 0..2048),
+            any::<String>().prop_map(String::into_bytes),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_page_decodes_and_extracts_without_a_panic(
+            body in page(),
+            content_type in prop::option::of(prop::sample::select(vec![
+                "text/html", "text/html; charset=gbk", "text/html; charset=utf-8",
+                "text/html; charset=nonsense", "text/html;charset=\"big5\"", "",
+            ])),
+            tld in prop::option::of(prop::sample::select(vec!["cn", "tw", "hk", "com"])),
+        ) {
+            let started = Instant::now();
+            let (html, _, _) = decode_html(&body, content_type, tld);
+            if let Ok(doc) = parse(&html) {
+                let text = page_text(&doc);
+                prop_assert!(text.len() <= 4 * html.len() + 16, "text grew: {}", text.len());
+                let base = base_url(&doc, &Url::parse("http://board.example/list").unwrap());
+                let sel = Selector::parse("a, li.j").unwrap();
+                for u in links(&doc, &sel, &base) {
+                    prop_assert!(!u.as_str().starts_with("javascript:"));
+                }
+            }
+            prop_assert!(started.elapsed() < Duration::from_secs(1));
+        }
+    }
+}
