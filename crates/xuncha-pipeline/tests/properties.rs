@@ -10,7 +10,7 @@ use xuncha_pipeline::{DeadLetter, Origin, Payload, Record};
 /// JSON-ish bytes: valid postings with hostile values, broken JSON, and raw bytes.
 fn record_bytes() -> impl Strategy<Value = Vec<u8>> {
     let value = prop_oneof![
-        any::<String>().prop_map(|s| serde_json::Value::String(s)),
+        any::<String>().prop_map(serde_json::Value::String),
         any::<i64>().prop_map(serde_json::Value::from),
         Just(serde_json::Value::Null),
         prop::collection::vec(any::<String>(), 0..3).prop_map(serde_json::Value::from),
