@@ -98,9 +98,13 @@ fn hostile_text() -> impl Strategy<Value = String> {
 }
 
 fn config() -> ProptestConfig {
-    // PROPTEST_CASES, when set, overrides this for the long run.
+    // PROPTEST_CASES, when set, makes the long run.
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200);
     ProptestConfig {
-        cases: 200,
+        cases,
         failure_persistence: None,
         ..ProptestConfig::default()
     }
