@@ -62,8 +62,18 @@ impl FieldContext {
     /// Finds the quotations and the stretches that offer nothing in `text`: sentences with
     /// a `warning` marker, questions (`要交押金吗?`), and lines that start with one of the
     /// `speakers` who are job seekers (`我:`).
-    pub fn new(text: &str, warning: Option<&Regex>, speakers: &[String]) -> FieldContext {
+    pub fn new(
+        text: &str,
+        (warning, header): (Option<&Regex>, Option<&Regex>),
+        speakers: &[String],
+    ) -> FieldContext {
         let mut ctx = FieldContext::default();
+        // A police notice, an anti-fraud lesson, a news report: a header in the first line
+        // makes everything outside quotation marks a warning, and then even a short
+        // quotation (`以“报名费”“考务费”名义`) is the wording of the ad it reports.
+        let first_line = text.lines().next().unwrap_or("");
+        let headed = header.is_some_and(|h| h.is_match(first_line));
+        let min_quote = if headed { 2 } else { QUOTE_MIN_CHARS };
         let mut open: Option<(char, usize)> = None;
         for (i, c) in text.char_indices() {
             match open {
@@ -74,7 +84,8 @@ impl FieldContext {
                 }
                 Some((close, start)) => {
                     if c == close {
-                        if text[start..i].chars().count() >= QUOTE_MIN_CHARS {
+                        let inside = &text[start..i];
+                        if inside.chars().count() >= min_quote && !is_term_list(inside) {
                             ctx.quotes.push((start, i));
                         }
                         open = None;
@@ -93,6 +104,9 @@ impl FieldContext {
             }
         }
         ctx.mark(text, warning, false, start, text.len());
+        if headed {
+            ctx.warned = vec![(0, text.len())];
+        }
         if !speakers.is_empty() {
             let mut at = 0;
             for line in text.split_inclusive('\n') {
@@ -169,13 +183,20 @@ impl FieldContext {
     /// Whether `s..e` stands, outside any quotation, in a sentence that warns about scams
     /// or in a job seeker's line.
     pub fn warned(&self, s: usize, e: usize) -> bool {
-        self.quote_of(s, e).is_none()
+        !self.touches_quote(s, e)
             && (covers(&self.warned, s, e) || covers(&self.applicant_lines, s, e))
     }
 
     /// Whether `s..e` stands, outside any quotation, in a question.
     pub fn asked(&self, s: usize, e: usize) -> bool {
-        self.quote_of(s, e).is_none() && covers(&self.questions, s, e)
+        !self.touches_quote(s, e) && covers(&self.questions, s, e)
+    }
+
+    /// Whether `s..e` overlaps a quotation: a match that reaches into quoted ad text
+    /// (`注明“本岗位不接收甘肃籍…”`) quotes the ad, whatever frames it.
+    fn touches_quote(&self, s: usize, e: usize) -> bool {
+        let i = self.quotes.partition_point(|&(_, qe)| qe <= s);
+        self.quotes.get(i).is_some_and(|&(qs, _)| qs < e)
     }
 }
 
@@ -184,6 +205,12 @@ impl FieldContext {
 fn covers(spans: &[(usize, usize)], s: usize, e: usize) -> bool {
     let i = spans.partition_point(|&(_, we)| we < e);
     spans.get(i).is_some_and(|&(ws, we)| ws <= s && e <= we)
+}
+
+/// A quotation that lists terms (`“高薪、轻松、包机票”`) names lures; it quotes no ad.
+fn is_term_list(inside: &str) -> bool {
+    let parts: Vec<&str> = inside.split('、').collect();
+    parts.len() >= 2 && parts.iter().all(|p| p.chars().count() <= 4)
 }
 
 fn closing(c: char) -> Option<char> {
@@ -241,9 +268,31 @@ mod tests {
     }
 
     #[test]
+    fn a_header_in_the_first_line_warns_the_whole_text_but_its_quotes() {
+        let header = Regex::new("警方提示|反诈课堂").unwrap();
+        let t =
+            "南昌警方提示:\n部分中介又以服装费、住宿押金等名义收费。\n如「入职交押金300元包进厂」";
+        let c = FieldContext::new(t, (None, Some(&header)), &[]);
+        let at = t.find("住宿押金").unwrap();
+        assert!(c.warned(at, at + 12));
+        let q = t.find("入职交押金").unwrap();
+        assert!(!c.warned(q, q + 15), "the quoted ad is judged on its own");
+        let ad = "招普工\n警方提示的骗局我们不做,入职交押金300";
+        let c = FieldContext::new(ad, (None, Some(&header)), &[]);
+        let at = ad.find("入职交押金").unwrap();
+        assert!(!c.warned(at, at + 15), "only the first line makes a header");
+    }
+
+    #[test]
+    fn a_quoted_list_of_terms_is_no_ad() {
+        let t = "凡是以“高薪、轻松、包机票”为诱饵的";
+        assert!(FieldContext::new(t, (None, None), &[]).quotes.is_empty());
+    }
+
+    #[test]
     fn long_quotes_are_found_short_ones_are_terms() {
         let t = "警方提醒：“日结300,手机就能做”都是诈骗,“报名费”要警惕";
-        let c = FieldContext::new(t, Some(&warn()), &[]);
+        let c = FieldContext::new(t, (Some(&warn()), None), &[]);
         assert_eq!(c.quotes.len(), 1);
         let (qs, qe) = c.quotes[0];
         assert_eq!(&t[qs..qe], "日结300,手机就能做");
@@ -252,7 +301,7 @@ mod tests {
     #[test]
     fn a_warning_covers_its_sentence_but_not_its_quotes() {
         let t = "警惕“在家刷单,一单结一单”。押金500元";
-        let c = FieldContext::new(t, Some(&warn()), &[]);
+        let c = FieldContext::new(t, (Some(&warn()), None), &[]);
         let q = t.find("刷单").unwrap();
         assert!(!c.warned(q, q + 6), "quoted ad text is judged on its own");
         let w = t.find("警惕").unwrap();
@@ -264,7 +313,7 @@ mod tests {
     #[test]
     fn questions_and_the_job_seekers_lines_offer_nothing() {
         let t = "要交押金吗?不用。\n我:听说要交保证金\nhr:保证金500元,限女生,你多高?";
-        let c = FieldContext::new(t, None, &["我:".to_string()]);
+        let c = FieldContext::new(t, (None, None), &["我:".to_string()]);
         let at = |w: &str| t.find(w).unwrap();
         assert!(c.asked(at("押金"), at("押金") + 6), "a question");
         assert!(!c.warned(at("押金"), at("押金") + 6));
@@ -280,7 +329,7 @@ mod tests {
         );
         assert!(c.asked(at("你多高"), at("你多高") + 9));
         let t = "?年龄: 30岁以下?学历: 大专";
-        let c = FieldContext::new(t, None, &[]);
+        let c = FieldContext::new(t, (None, None), &[]);
         assert!(
             c.questions.is_empty(),
             "a ? without a question word is a bullet"
@@ -289,7 +338,7 @@ mod tests {
 
     #[test]
     fn an_unclosed_quote_quotes_nothing() {
-        let c = FieldContext::new("“押金500元,日结", None, &[]);
+        let c = FieldContext::new("“押金500元,日结", (None, None), &[]);
         assert!(c.quotes.is_empty());
     }
 

@@ -180,6 +180,8 @@ pub struct Matcher {
     duty: Option<Regex>,
     /// Words that make a sentence a warning about scams rather than an offer.
     warning: Option<Regex>,
+    /// Words that, in the first line, make a whole field a warning.
+    warning_header: Option<Regex>,
     /// Line openings that mark a job seeker's words in a quoted chat (`我:`), normalised.
     speakers: Vec<String>,
     attributes: Attributes,
@@ -297,6 +299,13 @@ impl Matcher {
                 .iter()
                 .map(|m| normalizer.normalize_owned(m).as_str().to_string()),
         );
+        let warning_header = alternation(
+            rules
+                .lexicon
+                .warning_headers
+                .iter()
+                .map(|m| normalizer.normalize_owned(m).as_str().to_string()),
+        );
         let speakers = rules
             .lexicon
             .applicant_speakers
@@ -308,6 +317,7 @@ impl Matcher {
             speakers,
             attributes: Attributes::new(&rules.lexicon.attributes),
             warning,
+            warning_header,
             locator: Locator::new(&rules.divisions),
             jieba: need_jieba.then(Jieba::new),
             rules,
@@ -517,7 +527,11 @@ impl Matcher {
                 &hits_buf,
                 MAX_FINDINGS_PER_RULE - have,
                 f.around.get_or_init(|| {
-                    FieldContext::new(f.norm.as_str(), self.warning.as_ref(), &self.speakers)
+                    FieldContext::new(
+                        f.norm.as_str(),
+                        (self.warning.as_ref(), self.warning_header.as_ref()),
+                        &self.speakers,
+                    )
                 }),
                 &mut unless,
                 &mut stage,

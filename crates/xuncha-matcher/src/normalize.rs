@@ -739,6 +739,7 @@ mod tests {
             ],
             duty_markers: vec![],
             warning_markers: vec![],
+            warning_headers: vec![],
             applicant_speakers: vec![],
             attributes: vec![],
         }

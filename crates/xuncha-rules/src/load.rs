@@ -294,6 +294,7 @@ fn load_lexicon(ctx: &mut Ctx) -> Lexicon {
     }
     lex.duty_markers = file.scope.duty;
     lex.warning_markers = file.scope.warning;
+    lex.warning_headers = file.scope.warning_header;
     lex.applicant_speakers = file.scope.applicant;
     for (name, heads) in file.attributes {
         if heads.iter().any(|h| h.is_empty()) {

@@ -224,6 +224,8 @@ pub struct RawScope {
     #[serde(default)]
     pub warning: Vec<String>,
     #[serde(default)]
+    pub warning_header: Vec<String>,
+    #[serde(default)]
     pub applicant: Vec<String>,
 }
 

@@ -207,6 +207,9 @@ pub struct Lexicon {
     /// Words that mark a sentence as a warning about scams (`谨防`, `都是诈骗`): what it
     /// names outside quotation marks is not an offer.
     pub warning_markers: Vec<String>,
+    /// Words that, in a text's first line, make the whole text a warning (`警方提醒：`,
+    /// `【反诈课堂】`): outside quotation marks it offers nothing.
+    pub warning_headers: Vec<String>,
     /// Line openings that mark a job seeker's words in a quoted chat (`我：`): what they
     /// say is no offer.
     pub applicant_speakers: Vec<String>,
