@@ -346,6 +346,19 @@ impl Matcher {
         &self.literals
     }
 
+    /// The ids of the rules that literal `lit` (an index into [`Matcher::literals`]) makes
+    /// candidates, each once.
+    pub fn rules_gated_by(&self, lit: usize) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        for &u in self.gates.get(lit).map(Vec::as_slice).unwrap_or_default() {
+            let id = self.rules.rules[self.units[u as usize].rule].id.as_str();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+
     /// The normaliser.
     pub fn normalizer(&self) -> &Normalizer {
         &self.normalizer

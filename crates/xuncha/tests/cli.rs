@@ -196,6 +196,39 @@ fn costly_rules_are_refused_by_size_and_by_the_time_budget() {
 }
 
 #[test]
+fn anchors_and_gates_show_what_the_prefilter_searches_and_how_often_it_hits() {
+    let out = xuncha(&["rules", "anchors"], "");
+    assert!(out.status.success());
+    let lits: Vec<String> = stdout(&out).lines().map(String::from).collect();
+    assert!(lits.iter().any(|l| l == "押金"), "{lits:?}");
+    let out = xuncha(&["rules", "anchors", "-v"], "");
+    let deposit = stdout(&out)
+        .lines()
+        .find(|l| l.starts_with("押金\t"))
+        .map(String::from)
+        .unwrap();
+    assert!(deposit.contains("FEE-DEPOSIT-001"), "{deposit}");
+    // Every posting holds 押金: its share is 100%, over any budget.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("p.jsonl");
+    std::fs::write(
+        &f,
+        "{\"id\":\"a\",\"text\":\"押金\"}\n{\"id\":\"b\",\"text\":\"交押金\"}\n",
+    )
+    .unwrap();
+    let out = xuncha(&["rules", "gates", f.to_str().unwrap()], "");
+    assert!(!out.status.success());
+    let shown = stdout(&out);
+    assert!(shown.starts_with("2 postings"), "{shown}");
+    assert!(shown.contains("100.000%  押金"), "{shown}");
+    let out = xuncha(
+        &["rules", "gates", f.to_str().unwrap(), "--max-share", "1.0"],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
 fn explain_prints_the_legal_basis() {
     let out = xuncha(&["rules", "check"], "");
     assert!(out.status.success());

@@ -1,6 +1,9 @@
 //! `xuncha rules check|test|explain`.
 
+use std::io::Write;
 use std::process::ExitCode;
+
+use anyhow::Context;
 
 use xuncha_matcher::PrefilterKind;
 use xuncha_rules::{RuleBody, RuleSet};
@@ -23,6 +26,29 @@ pub enum Command {
     },
     /// Run every rule's `match` and `no_match` examples; non-zero exit on any failure.
     Test(RulesArg),
+    /// Print the literals the prefilter searches for, one a line (normalised, as matched);
+    /// `-v` adds the rules each one makes candidates.
+    Anchors {
+        #[command(flatten)]
+        rules: RulesArg,
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// Measure each prefilter literal on real postings: the share of postings it occurs in
+    /// and the rules it gates, busiest first. A literal in more than `--max-share` of them
+    /// gates nothing in practice and makes every posting a candidate; exit status 1 if any.
+    Gates {
+        /// JSONL files of postings (a sample of real ones).
+        files: Vec<std::path::PathBuf>,
+        #[command(flatten)]
+        rules: RulesArg,
+        /// Largest share of postings one literal may occur in.
+        #[arg(long, default_value_t = 0.03)]
+        max_share: f64,
+        /// Lines printed.
+        #[arg(long, default_value_t = 30)]
+        top: usize,
+    },
     /// Print one rule with its legal basis.
     Explain {
         /// Rule id.
@@ -41,6 +67,13 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Check { rules, budget_ms } => check(&rules, budget_ms),
         Command::Test(r) => test(&r),
         Command::Explain { id, rules } => explain(&rules, &id),
+        Command::Anchors { rules, verbose } => anchors(&rules, verbose),
+        Command::Gates {
+            files,
+            rules,
+            max_share,
+            top,
+        } => gates(&rules, &files, max_share, top),
         Command::Fit(args) => super::fit::run(args),
     }
 }
@@ -136,6 +169,75 @@ fn rule_costs(set: &RuleSet) -> Vec<(String, String, f64)> {
         .collect();
     out.sort_by(|a, b| b.2.total_cmp(&a.2));
     out
+}
+
+fn anchors(r: &RulesArg, verbose: bool) -> anyhow::Result<ExitCode> {
+    let m = super::load_matcher(&r.dir, PrefilterKind::default())?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (i, lit) in m.literals().iter().enumerate() {
+        if verbose {
+            writeln!(out, "{lit}\t{}", m.rules_gated_by(i).join(" "))?;
+        } else {
+            writeln!(out, "{lit}")?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn gates(
+    r: &RulesArg,
+    files: &[std::path::PathBuf],
+    max_share: f64,
+    top: usize,
+) -> anyhow::Result<ExitCode> {
+    let m = super::load_matcher(&r.dir, PrefilterKind::default())?;
+    let mut hits = vec![0u64; m.literals().len()];
+    let mut postings = 0u64;
+    let mut seen = vec![false; m.literals().len()];
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let Ok(p) = serde_json::from_str::<xuncha_core::Posting>(line) else {
+                continue;
+            };
+            postings += 1;
+            seen.iter_mut().for_each(|s| *s = false);
+            for (_, field) in p.text_fields() {
+                let norm = m.normalizer().normalize_owned(field);
+                m.prefilter()
+                    .for_each(norm.as_str(), |lit, _, _| seen[lit] = true);
+            }
+            for (h, s) in hits.iter_mut().zip(&seen) {
+                *h += u64::from(*s);
+            }
+        }
+    }
+    anyhow::ensure!(postings > 0, "no postings read");
+    let mut order: Vec<usize> = (0..hits.len()).collect();
+    order.sort_by(|&a, &b| hits[b].cmp(&hits[a]));
+    println!("{postings} postings; share of postings each literal occurs in:");
+    for &i in order.iter().take(top) {
+        println!(
+            "{:>7.3}%  {}\t{}",
+            100.0 * hits[i] as f64 / postings as f64,
+            m.literals()[i],
+            m.rules_gated_by(i).join(" ")
+        );
+    }
+    let over = order
+        .iter()
+        .filter(|&&i| hits[i] as f64 / postings as f64 > max_share)
+        .count();
+    if over > 0 {
+        eprintln!(
+            "{over} literal(s) occur in more than {:.1}% of the postings",
+            100.0 * max_share
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn test(r: &RulesArg) -> anyhow::Result<ExitCode> {
