@@ -292,20 +292,15 @@ impl Matcher {
             .collect();
         let duty = alternation(rules.lexicon.duty_markers.iter().cloned());
         // Markers are matched in normalised text, so they are normalised the same way.
-        let warning = alternation(
-            rules
-                .lexicon
-                .warning_markers
-                .iter()
-                .map(|m| normalizer.normalize_owned(m).as_str().to_string()),
-        );
-        let warning_header = alternation(
-            rules
-                .lexicon
-                .warning_headers
-                .iter()
-                .map(|m| normalizer.normalize_owned(m).as_str().to_string()),
-        );
+        let normalised = |words: &[String]| {
+            alternation(
+                words
+                    .iter()
+                    .map(|m| normalizer.normalize_owned(m).as_str().to_string()),
+            )
+        };
+        let warning = normalised(&rules.lexicon.warning_markers);
+        let warning_header = normalised(&rules.lexicon.warning_headers);
         let speakers = rules
             .lexicon
             .applicant_speakers
