@@ -6,6 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A full build and test run needs a few GB under target/; a disk that fills mid-build
+# fails deep inside rustc with a message that names no cause, so say it here first.
+need_kib=$((4 * 1024 * 1024))
+free_kib=$(df -Pk . | awk 'NR == 2 { print $4 }')
+if [ "${free_kib:-0}" -lt "$need_kib" ]; then
+  echo "scripts/test.sh: only $((free_kib / 1024)) MiB free on $(df -P . | awk 'NR == 2 { print $6 }');" \
+    "the build and tests need about 4 GiB" >&2
+  exit 1
+fi
+
 cargo fmt --all --check
 # deploy/ cannot run here (no container engine): it is parsed and cross-checked instead.
 bash scripts/check-deploy.sh
