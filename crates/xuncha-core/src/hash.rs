@@ -29,7 +29,8 @@ pub fn lead_id(posting_id: &str, category: Category, content_sha256: &str) -> St
     s
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of `bytes`, for digests computed piecewise (a line hashed as it streams).
+pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

@@ -17,6 +17,6 @@ mod lead;
 mod posting;
 
 pub use category::{Category, Family, ParseCategoryError, ParseSeverityError, Severity};
-pub use hash::{lead_id, sha256_hex};
+pub use hash::{hex, lead_id, sha256_hex};
 pub use lead::{Finding, Lead, LegalRef, LicenceLookup, PostingRef, Span, LEAD_SCHEMA};
 pub use posting::{Posting, Publisher, PublisherKind, POSTING_SCHEMA};

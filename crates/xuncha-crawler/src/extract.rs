@@ -383,14 +383,6 @@ mod properties {
         "\"",
     ];
 
-    /// `PROPTEST_CASES` for a long run, else a short one.
-    fn cases(default: u32) -> u32 {
-        std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(default)
-    }
-
     fn page() -> impl Strategy<Value = Vec<u8>> {
         prop_oneof![
             prop::collection::vec(prop::sample::select(PIECES), 0..300)
@@ -401,7 +393,8 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
+        // proptest's default reads PROPTEST_CASES, which makes the long run.
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
 
         #[test]
         fn any_page_decodes_and_extracts_without_a_panic(

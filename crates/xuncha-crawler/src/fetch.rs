@@ -35,9 +35,6 @@ pub enum FetchErrorKind {
     /// A status that is not success (after every retry for 429 and 5xx).
     #[error("HTTP status {0}")]
     Status(u16),
-    /// The body, as received or once decoded, passed `max_body_bytes`; reading stopped there.
-    #[error("body larger than {0} bytes; cut off there")]
-    TooLarge(usize),
     /// Too many redirects, a redirect loop, or a redirect to a refused address.
     #[error("redirect: {0}")]
     Redirect(String),
@@ -403,11 +400,11 @@ impl Fetcher {
             match decoder.write(&chunk) {
                 Ok(()) => {}
                 // Past the limit, as sent or once decoded: keep what fits, read no more.
-                Err(FetchErrorKind::TooLarge(_)) => {
+                Err(Stop::Full) => {
                     truncated = true;
                     break;
                 }
-                Err(e) => return Err(AttemptError::Fatal(e)),
+                Err(Stop::Bad(e)) => return Err(AttemptError::Fatal(e)),
             }
             if received > limit {
                 truncated = true;
@@ -417,8 +414,8 @@ impl Fetcher {
         if !truncated {
             match decoder.finish() {
                 Ok(()) => {}
-                Err(FetchErrorKind::TooLarge(_)) => truncated = true,
-                Err(e) => return Err(AttemptError::Fatal(e)),
+                Err(Stop::Full) => truncated = true,
+                Err(Stop::Bad(e)) => return Err(AttemptError::Fatal(e)),
             }
         }
         let body = decoder.into_kept();
@@ -456,9 +453,8 @@ fn classify(e: &reqwest::Error) -> AttemptError {
     } else {
         causes.join(": ")
     };
-    AttemptError::Fatal(if e.is_redirect() {
-        FetchErrorKind::Redirect(causes.last().cloned().unwrap_or(message))
-    } else if refused {
+    // No redirect error can come from reqwest: its policy is `none` and hops are ours.
+    AttemptError::Fatal(if refused {
         FetchErrorKind::Refused(causes.last().cloned().unwrap_or(message))
     } else {
         FetchErrorKind::Http(message)
@@ -535,6 +531,15 @@ impl Write for Limited {
     }
 }
 
+/// Why a decoder stopped taking bytes.
+#[derive(Debug)]
+enum Stop {
+    /// The kept body reached its limit, as sent or once decoded: a truncated page, not an error.
+    Full,
+    /// The content coding is broken.
+    Bad(FetchErrorKind),
+}
+
 enum Decoder {
     Identity(Limited),
     Gzip(flate2::write::GzDecoder<Limited>),
@@ -585,15 +590,15 @@ impl Decoder {
         }
     }
 
-    fn error(&self, e: io::Error) -> FetchErrorKind {
+    fn error(&self, e: io::Error) -> Stop {
         if self.sink().exceeded {
-            FetchErrorKind::TooLarge(self.sink().limit)
+            Stop::Full
         } else {
-            FetchErrorKind::Decode(e.to_string())
+            Stop::Bad(FetchErrorKind::Decode(e.to_string()))
         }
     }
 
-    fn write(&mut self, chunk: &[u8]) -> Result<(), FetchErrorKind> {
+    fn write(&mut self, chunk: &[u8]) -> Result<(), Stop> {
         let r = match self {
             Decoder::Identity(s) => s.write_all(chunk),
             Decoder::Gzip(d) => d.write_all(chunk),
@@ -604,7 +609,7 @@ impl Decoder {
     }
 
     /// Ends the stream; the body is then [`Decoder::into_kept`].
-    fn finish(&mut self) -> Result<(), FetchErrorKind> {
+    fn finish(&mut self) -> Result<(), Stop> {
         let r = match self {
             Decoder::Identity(_) => Ok(()),
             Decoder::Gzip(d) => d.try_finish(),
@@ -659,7 +664,7 @@ mod tests {
             .map(|c| d.write(c))
             .find_map(Result::err)
             .expect("cut");
-        assert!(matches!(err, FetchErrorKind::TooLarge(65536)), "{err}");
+        assert!(matches!(err, Stop::Full), "{err:?}");
         assert_eq!(d.into_kept(), vec![b'a'; 64 * 1024], "the start is kept");
         let mut d = Decoder::new("gzip", 8 << 20).unwrap();
         d.write(&bomb).unwrap();

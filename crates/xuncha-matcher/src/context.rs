@@ -277,6 +277,15 @@ mod tests {
         assert!(c.warned(at, at + 12));
         let q = t.find("入职交押金").unwrap();
         assert!(!c.warned(q, q + 15), "the quoted ad is judged on its own");
+        let t = "南昌警方提示:\n该机构以“报名费”名义收钱";
+        let c = FieldContext::new(t, (None, Some(&header)), &[]);
+        let q = t.find("报名费").unwrap();
+        assert!(
+            !c.warned(q, q + 9),
+            "under a header a short quotation is the ad's wording"
+        );
+        let c = FieldContext::new("该机构以“报名费”名义收钱", (None, Some(&header)), &[]);
+        assert!(c.quotes.is_empty(), "without one it is a term");
         let ad = "招普工\n警方提示的骗局我们不做,入职交押金300";
         let c = FieldContext::new(ad, (None, Some(&header)), &[]);
         let at = ad.find("入职交押金").unwrap();

@@ -97,14 +97,9 @@ fn hostile_text() -> impl Strategy<Value = String> {
     ]
 }
 
+// proptest's default reads PROPTEST_CASES, which makes the long run.
 fn config() -> ProptestConfig {
-    // PROPTEST_CASES, when set, makes the long run.
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(200);
     ProptestConfig {
-        cases,
         failure_persistence: None,
         ..ProptestConfig::default()
     }

@@ -46,16 +46,9 @@ fn record_bytes() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// `PROPTEST_CASES` for a long run, else a short one.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(default)
-}
-
+// proptest's default reads PROPTEST_CASES, which makes the long run.
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(500), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn any_bytes_become_a_posting_or_a_dead_letter(bytes in record_bytes(), limit in 1usize..600) {

@@ -53,16 +53,9 @@ fn text() -> impl Strategy<Value = String> {
     ]
 }
 
-/// `PROPTEST_CASES` for a long run, else a short one.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(default)
-}
-
+// proptest's default reads PROPTEST_CASES, which makes the long run.
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(500), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn mentions_are_spans_of_the_text(t in text()) {

@@ -313,26 +313,43 @@ impl Config {
     /// Refuses values that would make `run` spin, drop everything or write where nobody
     /// meant it to, naming the setting.
     pub fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            self.scan.batch_size >= 1,
-            "scan.batch_size (XUNCHA_SCAN__BATCH_SIZE) must be at least 1, not {}",
-            self.scan.batch_size
-        );
-        anyhow::ensure!(
-            self.scan.max_record_bytes >= 1024,
-            "scan.max_record_bytes (XUNCHA_SCAN__MAX_RECORD_BYTES) must be at least 1024, not {}: every posting would be dead-lettered",
-            self.scan.max_record_bytes
-        );
-        anyhow::ensure!(
-            self.scan.record_budget_ms >= 100,
-            "scan.record_budget_ms (XUNCHA_SCAN__RECORD_BUDGET_MS) must be at least 100, not {}",
-            self.scan.record_budget_ms
-        );
-        anyhow::ensure!(
-            self.inbox.poll_ms >= 10,
-            "inbox.poll_ms (XUNCHA_INBOX__POLL_MS) must be at least 10, not {}",
-            self.inbox.poll_ms
-        );
+        // (setting, its variable, value, least value that works, why smaller fails)
+        let minima: [(&str, &str, u64, u64, &str); 4] = [
+            (
+                "scan.batch_size",
+                "XUNCHA_SCAN__BATCH_SIZE",
+                self.scan.batch_size as u64,
+                1,
+                "",
+            ),
+            (
+                "scan.max_record_bytes",
+                "XUNCHA_SCAN__MAX_RECORD_BYTES",
+                self.scan.max_record_bytes as u64,
+                1024,
+                ": every posting would be dead-lettered",
+            ),
+            (
+                "scan.record_budget_ms",
+                "XUNCHA_SCAN__RECORD_BUDGET_MS",
+                self.scan.record_budget_ms,
+                100,
+                "",
+            ),
+            (
+                "inbox.poll_ms",
+                "XUNCHA_INBOX__POLL_MS",
+                self.inbox.poll_ms,
+                10,
+                "",
+            ),
+        ];
+        for (key, var, value, least, why) in minima {
+            anyhow::ensure!(
+                value >= least,
+                "{key} ({var}) must be at least {least}, not {value}{why}"
+            );
+        }
         if self.mode == Mode::Embedded {
             // The shipped default folder is made on first run; any other is the operator's
             // and must exist, so a mistyped path is an error, not a new empty queue.

@@ -1,47 +1,13 @@
 //! The embedded default: `xuncha run` watches an inbox folder and files leads in SQLite;
 //! `xuncha leads` reads them back. No Kafka.
 
+mod process;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn xuncha(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xuncha"));
-    c.args(args)
-        .current_dir(dir)
-        .env("XUNCHA_RULES", repo().join("rules"))
-        .env("XUNCHA_HTTP_ADDR", "127.0.0.1:0")
-        // These tests write their inbox files whole; tests/inbox.rs keeps the default.
-        .env("XUNCHA_INBOX__SETTLE_MS", "100")
-        .env_remove("XUNCHA_DB");
-    c
-}
-
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-/// A fresh checkout's layout: config/ and the default paths under data/.
-fn checkout() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("config")).unwrap();
-    std::fs::copy(
-        repo().join("config/default.toml"),
-        dir.path().join("config/default.toml"),
-    )
-    .unwrap();
-    dir
-}
+use process::{checkout, free_port, http_get, ok, repo, wait_for, xuncha};
 
 fn lead_lines(dir: &Path) -> Vec<String> {
     let out = ok(xuncha(dir, &["leads", "list"]).output().unwrap());
@@ -303,26 +269,6 @@ description = "div.job .text"
     );
 }
 
-/// The body of `GET path` on a loopback port.
-fn http_get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
-    let mut body = String::new();
-    let _ = s.read_to_string(&mut body);
-    body
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A copy of the repository's rules in `dir/rules`, for a test to change.
 fn copy_rules(dir: &Path) -> PathBuf {
     let rules = dir.join("rules");
@@ -334,15 +280,6 @@ fn copy_rules(dir: &Path) -> PathBuf {
         }
     }
     rules
-}
-
-/// Polls `cond` until it holds; fails after a minute, naming `what`.
-fn wait_until(what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 /// A rule pack the running rules do not have: handedness requirements.
@@ -385,7 +322,7 @@ fn a_broken_rule_file_keeps_the_running_rules_and_a_fixed_one_is_picked_up() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let metrics = || http_get(port, "/metrics");
+    let metrics = || http_get(port, "/metrics").unwrap_or_default();
     let leads_of = |id: &str| -> Vec<serde_json::Value> {
         if !d.join("data/xuncha.db").exists() {
             return Vec::new();
@@ -407,11 +344,11 @@ fn a_broken_rule_file_keeps_the_running_rules_and_a_fixed_one_is_picked_up() {
         )
         .unwrap();
     };
-    wait_until("the scanner", || metrics().contains("xuncha_ready 1"));
+    wait_for("the scanner", || metrics().contains("xuncha_ready 1"));
     let started = metrics();
 
     drop_posting("a", "招聘前台，限男性，只招左撇子。");
-    wait_until("lead a", || !leads_of("a").is_empty());
+    wait_for("lead a", || !leads_of("a").is_empty());
     let v1 = leads_of("a")[0]["rules_version"]
         .as_str()
         .unwrap()
@@ -424,11 +361,11 @@ fn a_broken_rule_file_keeps_the_running_rules_and_a_fixed_one_is_picked_up() {
         HANDEDNESS.replace("PATTERN_END", "(("),
     )
     .unwrap();
-    wait_until("the failed reload", || {
+    wait_for("the failed reload", || {
         metrics().contains("xuncha_rules_reloads_total{outcome=\"failed\"} 1")
     });
     drop_posting("b", "招聘文员，限男性，只招左撇子。");
-    wait_until("lead b", || !leads_of("b").is_empty());
+    wait_for("lead b", || !leads_of("b").is_empty());
     let b = leads_of("b");
     assert_eq!(b.len(), 1, "only the gender lead: {b:?}");
     assert_eq!(b[0]["rules_version"], v1.as_str());
@@ -439,11 +376,11 @@ fn a_broken_rule_file_keeps_the_running_rules_and_a_fixed_one_is_picked_up() {
         HANDEDNESS.replace("PATTERN_END", ""),
     )
     .unwrap();
-    wait_until("the reload", || {
+    wait_for("the reload", || {
         metrics().contains("xuncha_rules_reloads_total{outcome=\"ok\"} 1")
     });
     drop_posting("c", "招聘出纳，限男性，只招左撇子。");
-    wait_until("leads c", || leads_of("c").len() >= 2);
+    wait_for("leads c", || leads_of("c").len() >= 2);
     let c = leads_of("c");
     let other = c
         .iter()
@@ -569,8 +506,8 @@ fn sighup_reloads_the_rules_when_watching_is_off() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let metrics = || http_get(port, "/metrics");
-    wait_until("the scanner", || metrics().contains("xuncha_ready 1"));
+    let metrics = || http_get(port, "/metrics").unwrap_or_default();
+    wait_for("the scanner", || metrics().contains("xuncha_ready 1"));
     std::fs::write(
         rules.join("hand.toml"),
         HANDEDNESS.replace("PATTERN_END", ""),
@@ -584,7 +521,7 @@ fn sighup_reloads_the_rules_when_watching_is_off() {
         .args(["-HUP", &child.id().to_string()])
         .status()
         .unwrap();
-    wait_until("the reload on SIGHUP", || {
+    wait_for("the reload on SIGHUP", || {
         metrics().contains("xuncha_rules_reloads_total{outcome=\"ok\"} 1")
     });
     Command::new("kill")

@@ -1,40 +1,15 @@
 //! The telemetry endpoint under a hostile client: idle and slow connections are closed,
 //! and however many arrive, the monitoring goes on.
 
+mod process;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn get(port: u16, path: &str) -> Option<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").ok()?;
-    let mut body = String::new();
-    s.read_to_string(&mut body).ok()?;
-    Some(body)
-}
-
-fn wait_for(what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use process::{free_port, http_get, repo, wait_for};
 
 /// `xuncha run` in `dir` with at most 256 file descriptors.
 fn run_with_few_descriptors(dir: &Path, port: u16) -> std::process::Child {
@@ -63,7 +38,7 @@ fn idle_connections_cannot_exhaust_descriptors_and_slow_ones_are_closed() {
     let port = free_port();
     let mut child = run_with_few_descriptors(d, port);
     wait_for("the endpoint", || {
-        get(port, "/healthz").is_some_and(|b| b.contains("ok"))
+        http_get(port, "/healthz").is_some_and(|b| b.contains("ok"))
     });
     // More idle connections than the process has descriptors.
     let idle: Vec<TcpStream> = (0..300)
@@ -86,7 +61,7 @@ fn idle_connections_cannot_exhaust_descriptors_and_slow_ones_are_closed() {
     // Held connections are closed by the header timeout, so the endpoint answers again.
     drop(idle);
     wait_for("the endpoint to answer again", || {
-        get(port, "/healthz").is_some_and(|b| b.contains("ok"))
+        http_get(port, "/healthz").is_some_and(|b| b.contains("ok"))
     });
     slow.set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();

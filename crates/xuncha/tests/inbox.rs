@@ -1,46 +1,26 @@
 //! The inbox as operators feed it: files copied in while still being written, huge lines,
 //! byte-order marks, links, a second process on the same folder, names used twice.
 
+mod process;
+
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use process::{ok, wait_for};
 
 /// `xuncha` in `dir` with the shipped default settings (the settle time included).
 fn xuncha(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xuncha"));
-    c.args(args)
-        .current_dir(dir)
-        .env("XUNCHA_RULES", repo().join("rules"))
-        .env("XUNCHA_HTTP_ADDR", "127.0.0.1:0")
-        .env_remove("XUNCHA_DB")
-        .env_remove("XUNCHA_INBOX__SETTLE_MS");
+    let mut c = process::xuncha(dir, args);
+    c.env_remove("XUNCHA_INBOX__SETTLE_MS");
     c
 }
 
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
+/// A checkout with its inbox made.
 fn checkout() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("config")).unwrap();
-    std::fs::copy(
-        repo().join("config/default.toml"),
-        dir.path().join("config/default.toml"),
-    )
-    .unwrap();
+    let dir = process::checkout();
     std::fs::create_dir_all(dir.path().join("data/inbox")).unwrap();
     dir
 }
@@ -70,14 +50,6 @@ fn stop(child: Child) -> Output {
         .status()
         .unwrap();
     child.wait_with_output().unwrap()
-}
-
-fn wait_for(what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]

@@ -106,7 +106,7 @@ fn read_line_within<R: BufRead + ?Sized>(
     match hasher {
         Some(h) => Ok(Line::Cut {
             bytes: total,
-            sha256: hex(&h.finalize()),
+            sha256: xuncha_core::hex(&h.finalize()),
         }),
         None => {
             if buf.last() == Some(&b'\r') {
@@ -115,10 +115,6 @@ fn read_line_within<R: BufRead + ?Sized>(
             Ok(Line::Whole)
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Records from one reader (a file, stdin), one a line; ends with the input.
