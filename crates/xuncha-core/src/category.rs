@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 macro_rules! categories {
     ($( $variant:ident => $name:literal, $family:ident; )*) => {
-        /// The label taxonomy of DESIGN.md §4: what kind of unlawful or suspicious content a
+        /// The label taxonomy of docs/labels.md: what kind of unlawful or suspicious content a
         /// lead is about.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum Category {
@@ -135,7 +135,7 @@ impl fmt::Display for Family {
     }
 }
 
-/// Legal status of what a rule detects (rules-reference.md §0.2). Ordered from least to
+/// Legal status of what a rule detects (docs/labels.md). Ordered from least to
 /// most serious, so `max` gives a lead's severity and `--min-severity` is a comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

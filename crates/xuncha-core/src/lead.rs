@@ -174,7 +174,7 @@ pub struct LicenceLookup {
 }
 
 /// A lead of unlawful or suspicious conduct: one per (posting, category), with its evidence
-/// and legal basis (DESIGN.md §3).
+/// and legal basis (docs/data-contracts.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Lead {
     /// Always [`LEAD_SCHEMA`].

@@ -35,7 +35,7 @@ pub enum PublisherKind {
     Unknown,
 }
 
-/// A job posting (DESIGN.md §3). Input may omit everything but `id` and one text field;
+/// A job posting (docs/data-contracts.md). Input may omit everything but `id` and one text field;
 /// `text` is accepted as an alias of `description`. Fields this type does not know are
 /// kept in `extra` and written back out.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

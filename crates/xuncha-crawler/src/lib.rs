@@ -17,7 +17,7 @@
 //! content-addressed [`EvidenceStore`] (`data/evidence/<aa>/<sha256>`, with a JSON
 //! record of URL, final URL, status, headers and capture time), and the posting's
 //! `content_sha256` is **the SHA-256 of those bytes**, not the hash over the canonical
-//! text fields that DESIGN.md §3 describes for postings from other sources. Hashing the
+//! text fields that docs/data-contracts.md describes for postings from other sources. Hashing the
 //! evidence file gives back the posting's hash; `extra.evidence` holds the reference
 //! (`"sha256:<hex>"`). The same hash drives incremental recrawl: a page whose bytes
 //! did not change is not sent again, and a changed one gets a new hash and so, in the

@@ -1,5 +1,5 @@
 //! Operator pages: what a site shows of its 营业执照 and 人力资源服务许可证
-//! (rules-reference.md §6–7), for the licence checks (`license.undisplayed`,
+//! for the licence checks (`license.undisplayed`,
 //! `license.missing`). Extraction is lenient on purpose: there is no national number
 //! format, so a number is taken as shown and validated later by lookup, never rejected here.
 

@@ -21,7 +21,7 @@ use xuncha_matcher::{Matcher, SCANNER_VERSION};
 use xuncha_registry::{Checker, LicenceCheck, Outcome, Registry};
 
 /// Law keys (rules/laws.toml) of a licence verdict: the duty, and the article that
-/// sanctions its breach (条例 Art. 18 → 42, rules-reference §6 LIC-NOLICENSE-001).
+/// sanctions its breach (条例 Art. 18 → 42).
 const NO_LICENCE_BASIS: [&str; 3] = ["HRM-18", "EPL-40", "NR44-LIC"];
 const SCOPE_BASIS: [&str; 2] = ["NR44-LIC", "HR50-5"];
 const PENALTY: &str = "HRM-42";

@@ -1,7 +1,7 @@
 //! `license.undisplayed` leads from the crawler's operator records: a site whose homepage
 //! and about pages show neither its 营业执照 nor its 人力资源服务许可证 breaks the duty to
-//! display them on the homepage (网络招聘服务管理规定; 条例 Art. 32 → 44;
-//! rules-reference §6 LIC-NODISPLAY-001). Raised per site, not per posting.
+//! display them on the homepage (网络招聘服务管理规定; 条例 Art. 32 → 44).
+//! Raised per site, not per posting.
 
 use xuncha_core::{lead_id, Category, Finding, Lead, LicenceLookup, PostingRef, Severity, Span};
 use xuncha_crawler::OperatorRecord;

@@ -246,7 +246,7 @@ pub struct PublisherSpread {
 
 /// Collects (publisher, company) pairs of many postings and flags publisher accounts
 /// that post jobs for several distinct companies: an account recruiting for others,
-/// whatever its postings say (rules-reference §6 LIC-EMPACCT-001: an employer's own
+/// whatever its postings say (an employer's own
 /// account may post only its own and its branches' jobs). Names are compared
 /// normalised, so a branch counts as its parent and `有限责任公司` as `有限公司`.
 ///

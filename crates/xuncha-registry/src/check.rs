@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// Rule id of findings about a missing, unlisted, mismatched or expired licence
-/// (rules-reference §6).
+/// (docs/labels.md, `license.missing`).
 pub const RULE_NO_LICENCE: &str = "LIC-NOLICENSE-001";
 /// Rule id of findings about a licence whose scope lacks 网络招聘服务.
 pub const RULE_SCOPE: &str = "LIC-SCOPE-001";
@@ -137,8 +137,8 @@ impl LicenceCheck {
     }
 
     /// The legal status of a violation: `illegal` (条例 Art. 18 → 42), except a scope
-    /// without 网络招聘服务, which is a provincial requirement (rules-reference §6
-    /// LIC-SCOPE-001): `locally_illegal`, to apply only where the province requires it.
+    /// without 网络招聘服务, which is a provincial requirement:
+    /// `locally_illegal`, to apply only where the province requires it.
     pub fn severity(&self) -> Option<Severity> {
         match self.outcome {
             Outcome::ScopeLacksOnline => Some(Severity::LocallyIllegal),

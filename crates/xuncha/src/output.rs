@@ -17,7 +17,7 @@ use crate::report::{self, ReportMeta};
 pub enum Format {
     /// One block per lead, the matched text highlighted in its context.
     Table,
-    /// One Lead JSON object a line (DESIGN.md §3).
+    /// One Lead JSON object a line (docs/data-contracts.md).
     Jsonl,
     /// One row per lead.
     Csv,

@@ -1,6 +1,6 @@
 //! Rule reload without a restart: when a file in the rules directory changes, or on
 //! SIGHUP, the rules are loaded, their own examples run, and only a set that passes both is
-//! swapped in (DESIGN.md §5.5). A set that fails keeps the running one, says why in the
+//! swapped in (docs/architecture.md). A set that fails keeps the running one, says why in the
 //! log (file:line for a load error, rule and example for a failed self-test) and counts it
 //! in `xuncha_rules_reloads_total{outcome="failed"}`.
 //!

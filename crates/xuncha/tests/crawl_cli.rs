@@ -1,5 +1,5 @@
 //! `xuncha crawl` end to end: a two-posting site on 127.0.0.1, `--once --out`, JSONL in the
-//! DESIGN.md §3 format, and the progress summary on stderr.
+//! docs/data-contracts.md format, and the progress summary on stderr.
 
 use std::process::Command;
 

@@ -14,7 +14,7 @@ pub enum Format {
     /// 钉钉 group robot: `{"msgtype":"markdown","markdown":{"title":…,"text":…}}`, signed
     /// when the webhook has a `secret`.
     Dingtalk,
-    /// The lead itself (DESIGN.md §3), or an `xuncha.alert_summary/1` object.
+    /// The lead itself (docs/data-contracts.md), or an `xuncha.alert_summary/1` object.
     Json,
 }
 

@@ -66,7 +66,7 @@ pub fn dingtalk(msg: &Message<'_>) -> Value {
     json!({"msgtype": "markdown", "markdown": {"title": title, "text": text}})
 }
 
-/// Plain JSON: the lead as on every other wire (DESIGN.md §3), or a summary object with
+/// Plain JSON: the lead as on every other wire (docs/data-contracts.md), or a summary object with
 /// `"schema": "xuncha.alert_summary/1"`.
 pub fn json(msg: &Message<'_>) -> Value {
     match msg {
