@@ -65,6 +65,74 @@ fn inbox_files_become_leads_once_and_a_rerun_adds_no_duplicate() {
         .output()
         .unwrap());
     assert_eq!(fp.lines().count(), 2, "{fp}");
+
+    // Who did what: an assignment with a note, in the timeline with its actor.
+    let other = first[1].split_whitespace().next().unwrap().to_string();
+    ok(xuncha(
+        d,
+        &[
+            "leads",
+            "mark",
+            &other,
+            "assigned",
+            "--to",
+            "李四",
+            "--note",
+            "请核实\u{1b}[31m",
+            "--as",
+            "张三",
+        ],
+    )
+    .output()
+    .unwrap());
+    ok(
+        xuncha(d, &["leads", "mark", &other, "confirmed", "--as", "李四"])
+            .output()
+            .unwrap(),
+    );
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(xuncha(d, &["leads", "show", &other, "--json"])
+            .output()
+            .unwrap()))
+        .unwrap();
+    assert_eq!(shown["status"], "assigned");
+    assert_eq!(shown["verdict"], "confirmed");
+    assert_eq!(shown["assigned_to"], "李四");
+    let events: Vec<String> = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {} {}", e["actor"], e["action"], e["to"]))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            r#""scan" "filed" null"#,
+            r#""张三" "assign" "李四""#,
+            r#""张三" "status" "assigned""#,
+            r#""李四" "verdict" "confirmed""#,
+        ]
+    );
+    let text = ok(xuncha(d, &["leads", "show", &other]).output().unwrap());
+    assert!(
+        text.contains("张三 assign → 李四: 请核实") || text.contains("张三 assign 李四: 请核实"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "the note is neutralised: {text}");
+    let mine = ok(xuncha(
+        d,
+        &[
+            "leads",
+            "list",
+            "--assigned-to",
+            "李四",
+            "--verdict",
+            "confirmed",
+        ],
+    )
+    .output()
+    .unwrap());
+    assert_eq!(mine.lines().count(), 2, "{mine}");
     let csv = ok(xuncha(
         d,
         &[

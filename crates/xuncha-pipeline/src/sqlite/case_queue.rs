@@ -10,9 +10,11 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use xuncha_core::{Category, Lead, Severity};
 
+use super::events::{self, Verdict};
 use crate::record::DeadLetter;
 
-/// Where an analyst has put a lead.
+/// Where a lead is in the workflow. Whether it is a violation is its [`Verdict`], kept
+/// apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -22,8 +24,6 @@ pub enum Status {
     Assigned,
     /// Dealt with.
     Closed,
-    /// Not a violation.
-    FalsePositive,
 }
 
 impl Status {
@@ -33,7 +33,6 @@ impl Status {
             Status::New => "new",
             Status::Assigned => "assigned",
             Status::Closed => "closed",
-            Status::FalsePositive => "false_positive",
         }
     }
 }
@@ -51,10 +50,7 @@ impl FromStr for Status {
             "new" => Ok(Status::New),
             "assigned" => Ok(Status::Assigned),
             "closed" => Ok(Status::Closed),
-            "false_positive" => Ok(Status::FalsePositive),
-            _ => Err(format!(
-                "unknown status `{s}` (new, assigned, closed, false_positive)"
-            )),
+            _ => Err(format!("unknown status `{s}` (new, assigned, closed)")),
         }
     }
 }
@@ -79,6 +75,10 @@ pub struct LeadRow {
     pub last_online_at: Option<String>,
     /// When a recheck first found the posting gone; set once, never moved.
     pub gone_at: Option<String>,
+    /// Who has it.
+    pub assigned_to: Option<String>,
+    /// Whether an analyst found it a violation.
+    pub verdict: Option<Verdict>,
 }
 
 /// Which leads to list.
@@ -90,6 +90,10 @@ pub struct Filter {
     pub min_severity: Option<Severity>,
     /// Only this status.
     pub status: Option<Status>,
+    /// Only this verdict.
+    pub verdict: Option<Verdict>,
+    /// Only leads assigned to this person.
+    pub assigned_to: Option<String>,
     /// Only leads first seen at or after this time (RFC 3339 or a date).
     pub since: Option<String>,
     /// Only leads first seen before this time.
@@ -230,11 +234,12 @@ const LEAD_COLUMNS_ADDED: &[(&str, &str)] = &[
     ("last_checked_at", "TEXT"),
     ("last_online_at", "TEXT"),
     ("gone_at", "TEXT"),
+    ("assigned_to", "TEXT"),
+    ("verdict", "TEXT"),
 ];
 
 /// The columns `row` reads, in its order.
-const ROW_COLUMNS: &str =
-    "lead_json, status, first_seen, last_seen, seen_count, last_checked_at, last_online_at, gone_at";
+const ROW_COLUMNS: &str = "lead_json, status, first_seen, last_seen, seen_count, last_checked_at, last_online_at, gone_at, assigned_to, verdict";
 
 /// What a recheck found of a posting page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -372,6 +377,8 @@ impl CaseQueue {
         conn.execute_batch(SCHEMA)
             .with_context(|| format!("schema of {}", path.display()))?;
         migrate(&conn).with_context(|| format!("migrating {}", path.display()))?;
+        conn.execute_batch(events::SCHEMA)
+            .with_context(|| format!("event log of {}", path.display()))?;
         Ok(CaseQueue {
             conn: Mutex::new(conn),
             path,
@@ -391,7 +398,7 @@ impl CaseQueue {
         &self.path
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -407,7 +414,7 @@ impl CaseQueue {
                                     publisher, rules_version, first_seen, last_seen, lead_json)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)
                  ON CONFLICT (lead_id) DO UPDATE SET last_seen = excluded.last_seen, seen_count = seen_count + 1
-                 RETURNING seen_count",
+                 RETURNING seen_count, status",
             )?;
             let mut texts = tx.prepare_cached(
                 "INSERT OR IGNORE INTO law_texts (rules_version, law, article, text) VALUES (?1, ?2, ?3, ?4)",
@@ -422,7 +429,7 @@ impl CaseQueue {
                     }
                 }
                 let json = serde_json::to_string(&stored)?;
-                let count: i64 = stmt.query_row(
+                let (count, status): (i64, String) = stmt.query_row(
                     params![
                         l.lead_id,
                         l.posting.id,
@@ -437,10 +444,31 @@ impl CaseQueue {
                         seen_at,
                         json
                     ],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )?;
                 if count == 1 {
                     new += 1;
+                    events::append(
+                        &tx,
+                        &l.lead_id,
+                        seen_at,
+                        "scan",
+                        "filed",
+                        (None, None),
+                        None,
+                    )?;
+                } else if status == Status::Closed.as_str() {
+                    // A closed lead is never reopened by a scan, but the case file shows
+                    // the posting was still up. Open leads count sightings in seen_count.
+                    events::append(
+                        &tx,
+                        &l.lead_id,
+                        seen_at,
+                        "scan",
+                        "seen_again",
+                        (None, None),
+                        None,
+                    )?;
                 }
             }
         }
@@ -498,6 +526,14 @@ impl CaseQueue {
             sql.push_str(" AND status = ?");
             args.push(s.as_str().to_string().into());
         }
+        if let Some(v) = f.verdict {
+            sql.push_str(" AND verdict = ?");
+            args.push(v.as_str().to_string().into());
+        }
+        if let Some(a) = &f.assigned_to {
+            sql.push_str(" AND assigned_to = ?");
+            args.push(a.clone().into());
+        }
         if let Some(s) = &f.since {
             sql.push_str(" AND first_seen >= ?");
             args.push(s.clone().into());
@@ -537,15 +573,6 @@ impl CaseQueue {
             fill_law_texts(&conn, &mut r.lead)?;
         }
         Ok(r)
-    }
-
-    /// Sets a lead's status; false if there is no such lead.
-    pub fn set_status(&self, lead_id: &str, status: Status) -> anyhow::Result<bool> {
-        let n = self.conn().execute(
-            "UPDATE leads SET status = ?2 WHERE lead_id = ?1",
-            params![lead_id, status.as_str()],
-        )?;
-        Ok(n == 1)
     }
 
     /// Open leads (status `new` or `assigned`) with a posting URL, not found gone, and
@@ -653,6 +680,15 @@ impl CaseQueue {
                 r.flagged_total
             ],
         )?;
+        events::append(
+            &tx,
+            &r.lead_id,
+            &r.checked_at,
+            "recheck",
+            "recheck",
+            (None, Some(r.outcome.as_str())),
+            r.error.as_deref(),
+        )?;
         if r.outcome == RecheckOutcome::Gone {
             if let Some(first) = confirmed_gone(&tx, &r.lead_id, &r.checked_at, self.gone_after)? {
                 tx.execute(
@@ -718,6 +754,8 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowResult> {
     let last_checked_at: Option<String> = r.get(5)?;
     let last_online_at: Option<String> = r.get(6)?;
     let gone_at: Option<String> = r.get(7)?;
+    let assigned_to: Option<String> = r.get(8)?;
+    let verdict: Option<String> = r.get(9)?;
     Ok(serde_json::from_str::<Lead>(&json).map(|lead| LeadRow {
         lead,
         status: status.parse().unwrap_or(Status::New),
@@ -727,6 +765,8 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowResult> {
         last_checked_at,
         last_online_at,
         gone_at,
+        assigned_to,
+        verdict: verdict.and_then(|v| v.parse().ok()),
     }))
 }
 
@@ -772,8 +812,10 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             conn.execute_batch(&format!("ALTER TABLE leads ADD COLUMN {name} {ty}"))?;
         }
     }
+    // A false positive was a status; it is a verdict now, and the lead closed.
     conn.execute_batch(
-        "CREATE INDEX IF NOT EXISTS leads_recheck ON leads (status, gone_at, last_checked_at)",
+        "CREATE INDEX IF NOT EXISTS leads_recheck ON leads (status, gone_at, last_checked_at);
+         UPDATE leads SET status = 'closed', verdict = 'false_positive' WHERE status = 'false_positive';",
     )
 }
 
@@ -796,11 +838,11 @@ fn recheck_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Recheck> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use xuncha_core::{Finding, PostingRef, Span, LEAD_SCHEMA};
 
-    fn lead(id: &str, url: Option<&str>, matched: &[&str]) -> Lead {
+    pub(in crate::sqlite) fn lead(id: &str, url: Option<&str>, matched: &[&str]) -> Lead {
         Lead {
             schema: LEAD_SCHEMA.into(),
             lead_id: id.into(),
@@ -907,7 +949,15 @@ mod tests {
             "2026-11-01T00:00:00Z",
         )
         .unwrap();
-        q.set_status("closed", Status::Closed).unwrap();
+        q.change(
+            "closed",
+            &crate::sqlite::Change::Status(Status::Closed),
+            "王敏",
+            None,
+            "2026-11-01T00:30:00Z",
+        )
+        .unwrap()
+        .expect("the lead exists");
         for when in ["2026-11-01T01:00:00Z", "2026-11-01T02:00:00Z"] {
             assert!(q
                 .record_recheck(&recheck("gone", when, RecheckOutcome::Gone))

@@ -2,7 +2,9 @@
 //!
 //! Leads are keyed by `lead_id`, so a replay or a rescan never duplicates one; seeing a
 //! lead again moves its `last_seen` and counts it. Analysts move a lead through
-//! `new` → `assigned` → `closed` or `false_positive`.
+//! `new` → `assigned` → `closed` and give it a verdict (`confirmed`, `false_positive`);
+//! every change, note, recheck and the filing itself is an append-only event with its
+//! actor (`lead_events`), and a lead's evidence is never rewritten.
 //!
 //! Open leads are rechecked on a schedule: each recheck of the posting page is a row of
 //! `rechecks` (outcome, HTTP status, hash and evidence of what was fetched, whether the
@@ -12,9 +14,11 @@
 //! online after a correction order.
 
 mod case_queue;
+mod events;
 mod sink;
 
 pub use case_queue::{
     format_time, CaseQueue, DueLead, Filter, LeadRow, Recheck, RecheckOutcome, Status,
 };
+pub use events::{Change, Event, Verdict, MAX_ACTOR_CHARS, MAX_NOTE_CHARS};
 pub use sink::SqliteSink;

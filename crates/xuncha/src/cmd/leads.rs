@@ -12,7 +12,8 @@ use anyhow::Context;
 use xuncha_core::{Category, Severity};
 use xuncha_crawler::{parse_duration, CrawlerConfig, GenericSite};
 use xuncha_pipeline::sqlite::{
-    format_time, CaseQueue, Filter, LeadRow, Recheck, RecheckOutcome, Status,
+    format_time, CaseQueue, Change, Event, Filter, LeadRow, Recheck, RecheckOutcome, Status,
+    Verdict,
 };
 
 use crate::output::{Format, Printer};
@@ -37,9 +38,16 @@ pub struct FilterArgs {
     /// Only this severity or above.
     #[arg(long, value_parser = super::scan::parse_severity)]
     pub min_severity: Option<Severity>,
-    /// Only this status (new, assigned, closed, false_positive).
+    /// Only this status (new, assigned, closed); a verdict (confirmed, false_positive)
+    /// is read as --verdict.
+    #[arg(long, value_parser = parse_status_filter)]
+    pub status: Option<StatusFilter>,
+    /// Only this verdict (confirmed, false_positive).
     #[arg(long)]
-    pub status: Option<Status>,
+    pub verdict: Option<Verdict>,
+    /// Only leads assigned to this person.
+    #[arg(long)]
+    pub assigned_to: Option<String>,
     /// Only leads first seen at or after this time (2026-11-01 or RFC 3339).
     #[arg(long)]
     pub since: Option<String>,
@@ -51,12 +59,33 @@ pub struct FilterArgs {
     pub limit: Option<usize>,
 }
 
+/// A `--status` value: a workflow status, or a verdict given where a status used to hold it.
+#[derive(Debug, Clone, Copy)]
+pub enum StatusFilter {
+    Status(Status),
+    Verdict(Verdict),
+}
+
+fn parse_status_filter(s: &str) -> Result<StatusFilter, String> {
+    s.parse()
+        .map(StatusFilter::Status)
+        .or_else(|_| s.parse().map(StatusFilter::Verdict))
+        .map_err(|_| format!("unknown status `{s}` (new, assigned, closed; or a verdict: confirmed, false_positive)"))
+}
+
 impl FilterArgs {
     fn filter(&self) -> Filter {
+        let (status, verdict) = match self.status {
+            Some(StatusFilter::Status(s)) => (Some(s), self.verdict),
+            Some(StatusFilter::Verdict(v)) => (None, Some(v)),
+            None => (None, self.verdict),
+        };
         Filter {
             category: self.category,
             min_severity: self.min_severity,
-            status: self.status,
+            status,
+            verdict,
+            assigned_to: self.assigned_to.clone(),
             since: self.since.clone(),
             until: self.until.clone(),
             limit: self.limit,
@@ -96,17 +125,72 @@ pub enum Command {
     /// Records that could not be scanned (bad JSON, no text, too large), as JSONL, with
     /// their reason and origin.
     DeadLetters,
-    /// Set a lead's status.
+    /// Act on a lead: move it (new, assigned, closed) or judge it (confirmed,
+    /// false_positive, which also closes it). Every change is kept in the lead's timeline
+    /// with who made it and the note.
     Mark {
         /// Lead id.
         lead_id: String,
-        /// new, assigned, closed or false_positive.
-        status: Status,
+        /// new, assigned, closed, confirmed or false_positive.
+        #[arg(value_parser = parse_mark)]
+        action: Mark,
+        /// With `assigned`: to whom (default: whoever acts).
+        #[arg(long)]
+        to: Option<String>,
+        /// Why, for the case file.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        actor: Actor,
+    },
+    /// Write a note in a lead's timeline.
+    Note {
+        /// Lead id.
+        lead_id: String,
+        /// The note.
+        text: String,
+        #[command(flatten)]
+        actor: Actor,
     },
     /// Fetch the posting pages of open leads (new, assigned) again and record in each
     /// lead's history whether the flagged text is still online, changed, or gone; the
     /// fetched pages go to the evidence store. One round, unless --every is given.
     Recheck(RecheckArgs),
+}
+
+/// What `leads mark` does.
+#[derive(Debug, Clone, Copy)]
+pub enum Mark {
+    Status(Status),
+    Verdict(Verdict),
+}
+
+fn parse_mark(s: &str) -> Result<Mark, String> {
+    s.parse()
+        .map(Mark::Status)
+        .or_else(|_| s.parse().map(Mark::Verdict))
+        .map_err(|_| {
+            format!("unknown action `{s}` (new, assigned, closed, confirmed, false_positive)")
+        })
+}
+
+/// Who acts: named in the timeline of every lead they change.
+#[derive(clap::Args, Debug)]
+pub struct Actor {
+    /// Your name as the case file shows it (default: XUNCHA_USER, else the system user).
+    #[arg(long = "as", value_name = "NAME", env = "XUNCHA_USER")]
+    pub name: Option<String>,
+}
+
+impl Actor {
+    fn name(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .or_else(|| std::env::var("LOGNAME").ok())
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "unknown".into())
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -156,7 +240,7 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             let mut w = io::BufWriter::new(out.lock());
             writeln!(
                 w,
-                "{:<32}  {:<14} {:<15} {:<34} {:<28} {:<20} {:<20} {:<10} seen",
+                "{:<32}  {:<9} {:<15} {:<34} {:<28} {:<20} {:<20} {:<10} {:<15} {:<12} seen",
                 "lead",
                 "status",
                 "severity",
@@ -164,12 +248,14 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
                 "posting",
                 "first_seen",
                 "last_seen",
-                "gone_at"
+                "gone_at",
+                "verdict",
+                "assigned_to"
             )?;
             for r in &rows {
                 writeln!(
                     w,
-                    "{:<32}  {:<14} {:<15} {:<34} {:<28} {:<20} {:<20} {:<10} {}",
+                    "{:<32}  {:<9} {:<15} {:<34} {:<28} {:<20} {:<20} {:<10} {:<15} {:<12} {}",
                     r.lead.lead_id,
                     r.status.as_str(),
                     r.lead.severity.as_str(),
@@ -180,6 +266,8 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
                     r.gone_at
                         .as_deref()
                         .map_or("-", |t| t.get(..10).unwrap_or(t)),
+                    r.verdict.map_or("-", Verdict::as_str),
+                    terminal(r.assigned_to.as_deref().unwrap_or("-")),
                     r.seen_count
                 )?;
             }
@@ -192,9 +280,11 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             };
             let history = q.history(&lead_id)?;
+            let events = q.events(&lead_id)?;
             if json {
                 let mut v = serde_json::to_value(&r)?;
                 v["rechecks"] = serde_json::to_value(&history)?;
+                v["events"] = serde_json::to_value(&events)?;
                 let mut w = out.lock();
                 serde_json::to_writer_pretty(&mut w, &v)?;
                 writeln!(w)?;
@@ -206,6 +296,12 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             p.finish()?;
             let l = &r.lead;
             println!("  status       {}", r.status);
+            if let Some(v) = r.verdict {
+                println!("  verdict      {v}");
+            }
+            if let Some(a) = &r.assigned_to {
+                println!("  assigned to  {}", terminal(a));
+            }
             println!("  first seen   {}", r.first_seen);
             println!("  last seen    {}  ({} scan(s))", r.last_seen, r.seen_count);
             if let Some(at) = &l.posting.fetched_at {
@@ -227,6 +323,7 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
                 l.rules_version, l.scanner_version
             );
             print_history(&r, &history);
+            print_timeline(&events);
         }
         Command::Export {
             filter,
@@ -266,15 +363,78 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             eprintln!("{} dead letter(s)", dead.len());
         }
         Command::Recheck(args) => return recheck(q, args),
-        Command::Mark { lead_id, status } => {
-            if !q.set_status(&lead_id, status)? {
-                eprintln!("no lead {lead_id} in {}", db.db.display());
-                return Ok(ExitCode::FAILURE);
-            }
-            println!("{lead_id} {status}");
+        Command::Mark {
+            lead_id,
+            action,
+            to,
+            note,
+            actor,
+        } => {
+            let who = actor.name();
+            let change = match action {
+                Mark::Status(Status::Assigned) => Change::Assign(to.unwrap_or_else(|| who.clone())),
+                Mark::Status(s) => {
+                    anyhow::ensure!(to.is_none(), "--to goes with `assigned`");
+                    Change::Status(s)
+                }
+                Mark::Verdict(v) => {
+                    anyhow::ensure!(to.is_none(), "--to goes with `assigned`");
+                    Change::Verdict(v)
+                }
+            };
+            return act(&q, &db, &lead_id, &change, &who, note.as_deref());
         }
+        Command::Note {
+            lead_id,
+            text,
+            actor,
+        } => return act(&q, &db, &lead_id, &Change::Note, &actor.name(), Some(&text)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Applies one change as `who` and prints the events it wrote.
+fn act(
+    q: &CaseQueue,
+    db: &Db,
+    lead_id: &str,
+    change: &Change,
+    who: &str,
+    note: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let Some(events) = q.change(lead_id, change, who, note, &super::now_rfc3339())? else {
+        eprintln!("no lead {} in {}", terminal(lead_id), db.db.display());
+        return Ok(ExitCode::FAILURE);
+    };
+    if events.is_empty() {
+        println!("{} unchanged", terminal(lead_id));
+    }
+    for e in &events {
+        println!("{} {}", terminal(lead_id), event_line(e));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `actor action from → to: note`, neutralised for a terminal.
+fn event_line(e: &Event) -> String {
+    let mut s = format!("{} {}", terminal(&e.actor), e.action);
+    match (&e.from, &e.to) {
+        (Some(f), Some(t)) => s.push_str(&format!(" {} → {}", terminal(f), terminal(t))),
+        (None, Some(t)) => s.push_str(&format!(" {}", terminal(t))),
+        _ => {}
+    }
+    if let Some(n) = &e.note {
+        s.push_str(&format!(": {}", terminal(n)));
+    }
+    s
+}
+
+/// Who did what to the lead, oldest first.
+fn print_timeline(events: &[Event]) {
+    println!("  timeline");
+    for e in events {
+        println!("    {:<20}  {}", short_time(&e.at), event_line(e));
+    }
 }
 
 /// The recheck history, for the case file: each recheck with its evidence, then when the
