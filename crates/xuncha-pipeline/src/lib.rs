@@ -24,6 +24,7 @@
 
 pub mod channel;
 pub mod decode;
+pub mod filing;
 pub mod jsonl;
 pub mod kafka;
 pub mod metrics;
@@ -39,4 +40,4 @@ pub use metrics::Metrics;
 pub use record::{DeadLetter, Origin, Payload, Reason, Record};
 pub use scan_loop::{run, LoopConfig, SharedScanner, Stats};
 pub use scanner::{Licensing, Scanner};
-pub use stage::{DeadLetterSink, LeadSink, Source};
+pub use stage::{CaseStore, DeadLetterSink, LeadSink, Source};

@@ -19,6 +19,9 @@ pub struct Metrics {
     pub consumer_lag: IntGaugeVec,
     /// Failed sink writes (each retried), by sink.
     pub sink_errors: IntCounterVec,
+    /// Leads filed into the case store, by outcome: `new`, or `again` for a lead the
+    /// store already held.
+    pub leads_filed: IntCounterVec,
     /// 1 once rules are loaded and the source is connected.
     pub ready: IntGauge,
 }
@@ -64,6 +67,13 @@ impl Metrics {
                 ),
                 &["sink"],
             )?,
+            leads_filed: IntCounterVec::new(
+                Opts::new(
+                    "xuncha_leads_filed_total",
+                    "Leads filed into the case store, by outcome (new, again)",
+                ),
+                &["outcome"],
+            )?,
             ready: IntGauge::new(
                 "xuncha_ready",
                 "1 once rules are loaded and the source is connected",
@@ -76,6 +86,7 @@ impl Metrics {
         registry.register(Box::new(m.batch_size.clone()))?;
         registry.register(Box::new(m.consumer_lag.clone()))?;
         registry.register(Box::new(m.sink_errors.clone()))?;
+        registry.register(Box::new(m.leads_filed.clone()))?;
         registry.register(Box::new(m.ready.clone()))?;
         Ok(m)
     }

@@ -103,6 +103,8 @@ pub enum Reason {
     NoText,
     /// Took longer to scan than the record time budget.
     OverBudget,
+    /// A record of another kind or a version this binary does not read.
+    UnknownSchema,
 }
 
 impl Reason {
@@ -114,6 +116,7 @@ impl Reason {
         Reason::NoId,
         Reason::NoText,
         Reason::OverBudget,
+        Reason::UnknownSchema,
     ];
 
     /// Snake-case name.
@@ -125,6 +128,7 @@ impl Reason {
             Reason::NoId => "no_id",
             Reason::NoText => "no_text",
             Reason::OverBudget => "over_budget",
+            Reason::UnknownSchema => "unknown_schema",
         }
     }
 }

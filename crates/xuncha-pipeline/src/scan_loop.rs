@@ -203,27 +203,27 @@ fn scan_one(
 /// shutdown and `give_up_after`, both of which leave the batch unacknowledged for the next
 /// start to replay. After [`NOT_READY_AFTER`] failures in a row the process reports itself
 /// not ready, so an orchestrator sees a sink that is down.
-async fn retry<F, Fut>(
+pub(crate) async fn retry<F, Fut, T>(
     sink: &str,
     metrics: &Metrics,
     config: &LoopConfig,
     shutdown: &mut watch::Receiver<bool>,
     mut write: F,
-) -> anyhow::Result<()>
+) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
 {
     let mut delay = Duration::from_millis(100);
     let mut failures = 0u32;
     loop {
         match write().await {
-            Ok(()) => {
+            Ok(done) => {
                 if failures >= NOT_READY_AFTER {
                     metrics.ready.set(1);
                     tracing::info!(sink, "sink writes again; ready");
                 }
-                return Ok(());
+                return Ok(done);
             }
             Err(e) => {
                 failures += 1;

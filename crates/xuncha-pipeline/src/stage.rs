@@ -43,3 +43,13 @@ pub trait DeadLetterSink: Send + Sync {
     /// Short name for logs and metrics.
     fn name(&self) -> &'static str;
 }
+
+/// A case store that files leads: like a [`LeadSink`], durable on return, and it says how
+/// many of them it did not hold before.
+pub trait CaseStore: Send + Sync {
+    /// Files `leads`; returns how many were new.
+    fn file(&self, leads: &[Lead]) -> impl Future<Output = anyhow::Result<usize>> + Send;
+
+    /// Short name for logs and metrics.
+    fn name(&self) -> &'static str;
+}

@@ -40,6 +40,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Crawl the site profiles and write new or changed postings as JSONL.
     Crawl(cmd::crawl::Args),
+    /// Distributed mode: file the leads topic into the case store, until SIGINT or SIGTERM.
+    File(cmd::file::Args),
     /// The embedded case queue: list, show, export, mark and recheck leads.
     Leads {
         #[command(flatten)]
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => cmd::eval::run(args),
         Command::Run(args) => cmd::run::run(args),
         Command::Crawl(args) => cmd::crawl::run(args),
+        Command::File(args) => cmd::file::run(args),
         Command::Leads { db, command } => cmd::leads::run(db, command),
         Command::Registry(args) => cmd::registry::run(args),
     };

@@ -445,3 +445,88 @@ fn two_crawl_processes_share_the_frontier_topic() {
         assert_eq!(fx.agents().len(), 1, "board{i}: {:?}", fx.agents());
     }
 }
+
+/// Polls `/metrics` of `p` until `name` reaches `at_least`.
+fn await_metric(p: &Scanner, name: &str, at_least: f64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while p.metric(name) < at_least {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{name} stayed at {} (wanted {at_least})\n{}",
+            p.metric(name),
+            tail(&p.log)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_filer_files_each_lead_once_and_dead_letters_what_is_no_lead() {
+    let _g = serial();
+    let rt = rt();
+    let broker = Broker::start();
+    let t = Topics::new("file");
+    rt.block_on(broker.create_topics(&[&t.postings, &t.leads, &t.dlq], 1));
+    let m = matcher();
+    let good = postings(300);
+    let leads: Vec<xuncha_core::Lead> = good
+        .iter()
+        .flat_map(|p| m.leads(p, "2026-11-01T00:00:00Z"))
+        .collect();
+    assert!(leads.len() >= 20, "{} leads", leads.len());
+    let message = |l: &xuncha_core::Lead| (l.lead_id.clone(), serde_json::to_vec(l).unwrap());
+    let mut msgs: Vec<(String, Vec<u8>)> = leads.iter().map(message).collect();
+    msgs.push(("bad".into(), b"{\"schema\": ".to_vec()));
+    msgs.push(("posting".into(), serde_json::to_vec(&good[0]).unwrap()));
+    // A replay of the first ten: filed again, never twice.
+    msgs.extend(leads[..10].iter().map(message));
+    rt.block_on(broker.produce(&broker.producer(), &t.leads, &msgs));
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cases.db");
+    let mut filer = Scanner::start_filer(&broker, &t, &db, dir.path(), "f1");
+    await_metric(
+        &filer,
+        "xuncha_leads_filed_total",
+        (leads.len() + 10) as f64,
+    );
+    let dead = broker.read_until(&t.dlq, Duration::from_secs(60), |got| got.len() >= 2);
+    let reasons: BTreeSet<String> = dead
+        .iter()
+        .map(|(_, v)| {
+            let d: serde_json::Value = serde_json::from_slice(v).unwrap();
+            assert_eq!(d["source"]["topic"], t.leads.as_str());
+            d["reason"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        BTreeSet::from(["bad_json".to_string(), "unknown_schema".to_string()])
+    );
+    assert!(filer.terminate().success(), "{}", tail(&filer.log));
+
+    let q = xuncha_pipeline::sqlite::CaseQueue::open(&db).unwrap();
+    let distinct: BTreeSet<&str> = leads.iter().map(|l| l.lead_id.as_str()).collect();
+    assert_eq!(q.count().unwrap() as usize, distinct.len());
+    let first = q.get(&leads[0].lead_id).unwrap().unwrap();
+    assert_eq!(first.seen_count, 2, "filed, then seen again in the replay");
+    assert_eq!(
+        first.lead.findings, leads[0].findings,
+        "the evidence as scanned"
+    );
+    drop(q);
+
+    // Offsets were committed: a new filer in the group reads only what comes after.
+    let filer = Scanner::start_filer(&broker, &t, &db, dir.path(), "f2");
+    rt.block_on(broker.produce(&broker.producer(), &t.leads, &[message(&leads[0])]));
+    await_metric(&filer, "xuncha_leads_filed_total", 1.0);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        filer.metric("xuncha_leads_filed_total"),
+        1.0,
+        "nothing replayed"
+    );
+    let q = xuncha_pipeline::sqlite::CaseQueue::open(&db).unwrap();
+    assert_eq!(q.get(&leads[0].lead_id).unwrap().unwrap().seen_count, 3);
+    assert_eq!(q.count().unwrap() as usize, distinct.len());
+}

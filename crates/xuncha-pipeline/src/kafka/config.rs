@@ -36,6 +36,9 @@ pub struct KafkaConfig {
     pub brokers: String,
     /// Consumer group of the scanners (`XUNCHA_KAFKA_GROUP`).
     pub group: String,
+    /// Consumer group of `xuncha file`, which files the leads topic into the case store
+    /// (`XUNCHA_KAFKA__FILER_GROUP`).
+    pub filer_group: String,
     /// Static group membership (`group.instance.id`, KIP-345): give each scanner a stable
     /// id (its pod or host name) so a scanner that crashed and restarts takes its own
     /// partitions back at once instead of waiting on a member that never left.
@@ -56,6 +59,7 @@ impl Default for KafkaConfig {
         KafkaConfig {
             brokers: "127.0.0.1:9092".into(),
             group: "xuncha-scanner".into(),
+            filer_group: "xuncha-filer".into(),
             instance_id: None,
             topics: Topics::default(),
             partitions: 6,

@@ -45,13 +45,23 @@ pub struct KafkaSource {
 impl KafkaSource {
     /// Joins the group and subscribes to the postings topic.
     pub fn new(config: &KafkaConfig, metrics: Metrics) -> anyhow::Result<KafkaSource> {
+        KafkaSource::subscribe(config, &config.topics.postings, &config.group, metrics)
+    }
+
+    /// A consumer of `topic` in `group`, committing only what [`Source::ack`] is given.
+    pub fn subscribe(
+        config: &KafkaConfig,
+        topic: &str,
+        group: &str,
+        metrics: Metrics,
+    ) -> anyhow::Result<KafkaSource> {
         let mut client = config.client();
         if let Some(id) = &config.instance_id {
             client.set("group.instance.id", id);
         }
         let consumer: StreamConsumer<LagContext> = client
             .set("statistics.interval.ms", "5000")
-            .set("group.id", &config.group)
+            .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
@@ -63,11 +73,11 @@ impl KafkaSource {
             .create_with_context(LagContext { metrics })
             .with_context(|| format!("creating the consumer for {}", config.brokers))?;
         consumer
-            .subscribe(&[&config.topics.postings])
-            .with_context(|| format!("subscribing to {}", config.topics.postings))?;
+            .subscribe(&[topic])
+            .with_context(|| format!("subscribing to {topic}"))?;
         Ok(KafkaSource {
             consumer,
-            topic: config.topics.postings.clone(),
+            topic: topic.to_string(),
         })
     }
 

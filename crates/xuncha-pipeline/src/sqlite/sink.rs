@@ -5,7 +5,7 @@ use xuncha_core::Lead;
 use crate::record::DeadLetter;
 use crate::scan_loop::now_rfc3339;
 use crate::sqlite::CaseQueue;
-use crate::stage::{DeadLetterSink, LeadSink};
+use crate::stage::{CaseStore, DeadLetterSink, LeadSink};
 
 /// Leads and dead letters into the case queue; durable once the transaction commits.
 #[derive(Clone)]
@@ -17,6 +17,18 @@ impl LeadSink for SqliteSink {
         let leads = leads.to_vec();
         tokio::task::spawn_blocking(move || q.upsert(&leads, &now_rfc3339())).await??;
         Ok(())
+    }
+
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+impl CaseStore for SqliteSink {
+    async fn file(&self, leads: &[Lead]) -> anyhow::Result<usize> {
+        let q = self.0.clone();
+        let leads = leads.to_vec();
+        tokio::task::spawn_blocking(move || q.upsert(&leads, &now_rfc3339())).await?
     }
 
     fn name(&self) -> &'static str {

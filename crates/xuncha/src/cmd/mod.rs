@@ -2,6 +2,7 @@
 
 pub mod crawl;
 pub mod eval;
+pub mod file;
 pub mod fit;
 pub mod leads;
 pub mod registry;

@@ -298,7 +298,7 @@ async fn write_operator_leads<L: LeadSink>(
     }
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -55,6 +55,45 @@ impl Scanner {
         name: &str,
         instance: Option<&str>,
     ) -> Scanner {
+        Scanner::spawn(
+            broker,
+            t,
+            log_dir,
+            name,
+            &["run", "--config", "config/kafka.toml"],
+            instance.map(|i| ("XUNCHA_KAFKA__INSTANCE_ID", i.to_string())),
+        )
+    }
+
+    /// `xuncha file`: the leads topic into the case store at `db`.
+    pub fn start_filer(
+        broker: &Broker,
+        t: &Topics,
+        db: &Path,
+        log_dir: &Path,
+        name: &str,
+    ) -> Scanner {
+        Scanner::spawn(
+            broker,
+            t,
+            log_dir,
+            name,
+            &["file"],
+            [
+                ("XUNCHA_DB", db.display().to_string()),
+                ("XUNCHA_KAFKA__FILER_GROUP", format!("{}-filer", t.group)),
+            ],
+        )
+    }
+
+    fn spawn(
+        broker: &Broker,
+        t: &Topics,
+        log_dir: &Path,
+        name: &str,
+        args: &[&str],
+        env: impl IntoIterator<Item = (&'static str, String)>,
+    ) -> Scanner {
         let http = free_port();
         let log = log_dir.join(format!("{name}.log"));
         let f = std::fs::OpenOptions::new()
@@ -63,13 +102,8 @@ impl Scanner {
             .open(&log)
             .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_xuncha"))
-            .args([
-                "run",
-                "--config",
-                "config/kafka.toml",
-                "--log-format",
-                "json",
-            ])
+            .args(args)
+            .args(["--log-format", "json"])
             .current_dir(repo())
             .env("XUNCHA_KAFKA_BROKERS", broker.addr())
             .env("XUNCHA_KAFKA_GROUP", &t.group)
@@ -79,7 +113,7 @@ impl Scanner {
             .env("XUNCHA_HTTP_ADDR", format!("127.0.0.1:{http}"))
             .env("XUNCHA_RULES", repo().join("rules"))
             .env("RUST_LOG", "info,librdkafka=warn,rdkafka=warn")
-            .envs(instance.map(|i| ("XUNCHA_KAFKA__INSTANCE_ID", i)))
+            .envs(env)
             .stdin(Stdio::null())
             .stdout(f.try_clone().unwrap())
             .stderr(f)

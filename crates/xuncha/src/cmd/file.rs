@@ -1,0 +1,76 @@
+//! `xuncha file`: the distributed mode's filer, from the leads topic into the case store.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use prometheus::Registry;
+use tokio::sync::watch;
+use xuncha_pipeline::filing;
+use xuncha_pipeline::kafka::{ensure_topics, KafkaDeadLetterSink, KafkaSource};
+use xuncha_pipeline::sqlite::{CaseQueue, SqliteSink};
+use xuncha_pipeline::{LoopConfig, Metrics};
+
+use crate::config::{Config, LogFormat};
+use crate::telemetry;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Settings file: the Kafka brokers and topics, and `db`, the case store (default:
+    /// config/kafka.toml).
+    #[arg(long, default_value = "config/kafka.toml")]
+    pub config: PathBuf,
+    /// Log format (overrides the settings file).
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = Config::load(Some(&args.config))?;
+    config.validate()?;
+    telemetry::init_logs(args.log_format.unwrap_or(config.log.format));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let stats = rt.block_on(file(config))?;
+    tracing::info!(
+        records = stats.records,
+        new = stats.new,
+        again = stats.again,
+        dead_letters = stats.dead_letters,
+        "filer stopped"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn file(config: Config) -> anyhow::Result<filing::FilingStats> {
+    let registry = Registry::new();
+    let metrics = Metrics::new(&registry)?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        super::run::wait_for_signal().await;
+        tracing::info!("stopping: filing the batch in hand");
+        let _ = stop_tx.send(true);
+    });
+    let store = SqliteSink(Arc::new(
+        CaseQueue::open(&config.db)?.confirm_gone_after(config.recheck.confirm_gone_after()?),
+    ));
+    let k = &config.kafka;
+    ensure_topics(k, &[]).await?;
+    let source = KafkaSource::subscribe(k, &k.topics.leads, &k.filer_group, metrics.clone())?;
+    let dead = KafkaDeadLetterSink::new(k)?;
+    let addr = telemetry::serve(&config.http.addr, registry.clone(), metrics.ready.clone()).await?;
+    tracing::info!(%addr, "serving /metrics /healthz /readyz");
+    metrics.ready.set(1);
+    tracing::info!(brokers = %k.brokers, group = %k.filer_group, topic = %k.topics.leads, db = %config.db.display(), "filing");
+    let loop_config = LoopConfig {
+        batch_size: config.scan.batch_size,
+        max_record_bytes: config.scan.max_record_bytes,
+        record_budget: Duration::from_millis(config.scan.record_budget_ms),
+        give_up_after: None,
+    };
+    filing::file(source, &store, &dead, &metrics, &loop_config, stop_rx).await
+}
