@@ -27,7 +27,7 @@ mod examples;
 mod verify;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use jieba_rs::Jieba;
@@ -175,7 +175,7 @@ pub struct Matcher {
     gates: Vec<Vec<u32>>,
     units: Vec<Unit>,
     /// For each unit, its patterns as one set, to reject a window in one pass.
-    pattern_sets: Vec<regex::RegexSet>,
+    pattern_sets: Vec<OnceLock<regex::RegexSet>>,
     jieba: Option<Jieba>,
     duty: Option<Regex>,
     /// Words that make a sentence a warning about scams rather than an offer.
@@ -277,19 +277,8 @@ impl Matcher {
             }
         }
         let prefilter = Prefilter::new(kind, &literals).map_err(BuildError::Prefilter)?;
-        let pattern_sets = units
-            .iter()
-            .map(|u| {
-                let pats = &phrase_of(&rules, *u).patterns;
-                // Each pattern is within the loader's size limit, so the set is within
-                // their sum.
-                let limit = xuncha_rules::PATTERN_SIZE_LIMIT.saturating_mul(pats.len() + 1);
-                regex::RegexSetBuilder::new(pats.iter().map(|r| r.as_str()))
-                    .size_limit(limit)
-                    .build()
-                    .expect("patterns that compiled one by one compile as a set")
-            })
-            .collect();
+        // Built on a unit's first candidate: a short scan compiles only the sets it needs.
+        let pattern_sets = units.iter().map(|_| OnceLock::new()).collect();
         let duty = alternation(rules.lexicon.duty_markers.iter().cloned());
         // Markers are matched in normalised text, so they are normalised the same way.
         let normalised = |words: &[String]| {
@@ -339,6 +328,19 @@ impl Matcher {
     /// The normalised anchor literals, in prefilter order.
     pub fn literals(&self) -> &[String] {
         &self.literals
+    }
+
+    /// The set of all patterns of unit `u`, compiled on first use.
+    fn pattern_set(&self, u: usize) -> &regex::RegexSet {
+        self.pattern_sets[u].get_or_init(|| {
+            let pats = &phrase_of(&self.rules, self.units[u]).patterns;
+            // Each pattern is within the loader's size limit, so the set is within their sum.
+            let limit = xuncha_rules::PATTERN_SIZE_LIMIT.saturating_mul(pats.len() + 1);
+            regex::RegexSetBuilder::new(pats.iter().map(|r| r.as_str()))
+                .size_limit(limit)
+                .build()
+                .expect("patterns that compiled one by one compile as a set")
+        })
     }
 
     /// The ids of the rules that literal `lit` (an index into [`Matcher::literals`]) makes
@@ -511,7 +513,7 @@ impl Matcher {
             let phrase = phrase_of(&self.rules, unit);
             let f = &fields[c.field as usize];
             let (cs, ce) = f.clauses[c.clause as usize];
-            let any = &self.pattern_sets[c.unit as usize];
+            let any = self.pattern_set(c.unit as usize);
             let mut stage = Stage::NoAnchor;
             // Asked only when a match outside quotations needs it, and once per unit:
             // candidates come sorted by unit.
