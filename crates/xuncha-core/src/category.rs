@@ -7,7 +7,7 @@ macro_rules! categories {
     ($( $variant:ident => $name:literal, $family:ident; )*) => {
         /// The label taxonomy of docs/labels.md: what kind of unlawful or suspicious content a
         /// lead is about.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
         pub enum Category {
             $(
                 #[doc = concat!("`", $name, "`")]
@@ -96,7 +96,19 @@ impl fmt::Display for ParseCategoryError {
 impl std::error::Error for ParseCategoryError {}
 
 /// The families categories group into, for reporting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Family {
     /// Discriminatory requirements.
@@ -137,7 +149,19 @@ impl fmt::Display for Family {
 
 /// Legal status of what a rule detects (docs/labels.md). Ordered from least to
 /// most serious, so `max` gives a lead's severity and `--min-severity` is a comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Only policy disfavours it: for a human look, never a 违法线索 on its own.

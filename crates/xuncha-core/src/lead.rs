@@ -14,14 +14,26 @@ pub const LEAD_SCHEMA: &str = "xuncha.lead/1";
 /// assert_eq!((s.start(), s.end(), s.len()), (3, 9, 6));
 /// assert!(Span::try_new(9, 3).is_none());
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(try_from = "RawSpan")]
 pub struct Span {
     start: usize,
     end: usize,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct RawSpan {
     start: usize,
     end: usize,
@@ -69,7 +81,7 @@ impl Span {
 }
 
 /// A legal provision: the law, the article, and a short quote of it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LegalRef {
     /// Short key used in rule files (`WRL-43`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -83,7 +95,7 @@ pub struct LegalRef {
 }
 
 /// One piece of evidence: a rule matched this text in this field.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     /// The rule that matched.
     pub rule_id: String,
@@ -99,7 +111,7 @@ pub struct Finding {
 }
 
 /// What a lead records of its posting.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PostingRef {
     /// Posting id.
     pub id: String,
@@ -151,7 +163,7 @@ impl PostingRef {
 
 /// What the licence registry (名录) said about a lead's operator: the lookup result and
 /// its source, so a `license.missing` lead shows what it rests on.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LicenceLookup {
     /// The verdict (`not_found`, `expired`, `says_no_licence`, `no_registry`, …).
     pub outcome: String,
@@ -175,7 +187,7 @@ pub struct LicenceLookup {
 
 /// A lead of unlawful or suspicious conduct: one per (posting, category), with its evidence
 /// and legal basis (docs/data-contracts.md).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Lead {
     /// Always [`LEAD_SCHEMA`].
     pub schema: String,

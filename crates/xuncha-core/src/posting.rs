@@ -7,7 +7,7 @@ use crate::sha256_hex;
 pub const POSTING_SCHEMA: &str = "xuncha.posting/1";
 
 /// Who published a posting, as far as the page shows.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Publisher {
     /// Display name of the account or organisation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -21,7 +21,9 @@ pub struct Publisher {
 }
 
 /// Kind of publisher.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PublisherKind {
     /// Recruits for itself.
@@ -38,7 +40,7 @@ pub enum PublisherKind {
 /// A job posting (docs/data-contracts.md). Input may omit everything but `id` and one text field;
 /// `text` is accepted as an alias of `description`. Fields this type does not know are
 /// kept in `extra` and written back out.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Posting {
     /// Stable id: site key + native id, or a hash of the canonical URL.
     pub id: String,

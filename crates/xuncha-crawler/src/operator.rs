@@ -16,7 +16,7 @@ use crate::extract::{base_url, page_text, parse};
 pub const OPERATOR_SCHEMA: &str = "xuncha.operator/1";
 
 /// What one site displays about its operator, from its homepage and about pages.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OperatorRecord {
     /// Always [`OPERATOR_SCHEMA`].
     pub schema: String,
@@ -42,7 +42,7 @@ pub struct OperatorRecord {
 }
 
 /// One operator page as captured.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OperatorPage {
     /// URL read.
     pub url: String,
@@ -53,7 +53,7 @@ pub struct OperatorPage {
 }
 
 /// How a licence is displayed.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LicenceDisplay {
     /// The licence is mentioned, as text, a link or an image.
     pub shown: bool,

@@ -15,7 +15,7 @@ pub const DLQ_SCHEMA: &str = "xuncha.dlq/1";
 pub const DEAD_LETTER_KEEP_BYTES: usize = 64 * 1024;
 
 /// Where a record came from, precisely enough to find it again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Origin {
     /// A Kafka message.
@@ -88,7 +88,7 @@ pub struct Record {
 }
 
 /// Why a record could not be scanned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// Larger than the configured limit.
@@ -140,7 +140,7 @@ impl fmt::Display for Reason {
 }
 
 /// A record that could not be scanned, with why, where from and what it held.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DeadLetter {
     /// Always [`DLQ_SCHEMA`].
     pub schema: String,

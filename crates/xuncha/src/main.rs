@@ -51,6 +51,8 @@ enum Command {
     },
     /// The licensed-agency registry (名录): import published lists, look agencies up.
     Registry(cmd::registry::Args),
+    /// Print the JSON Schema of a record on the wire (posting, lead, dlq, operator).
+    Schema(cmd::schema::Args),
 }
 
 /// Where the rule packs are, shared by every command that matches.
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
         Command::File(args) => cmd::file::run(args),
         Command::Leads { db, command } => cmd::leads::run(db, command),
         Command::Registry(args) => cmd::registry::run(args),
+        Command::Schema(args) => cmd::schema::run(args),
     };
     match result {
         Ok(code) => code,

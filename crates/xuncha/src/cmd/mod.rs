@@ -9,6 +9,7 @@ pub mod registry;
 pub mod rules;
 pub mod run;
 pub mod scan;
+pub mod schema;
 
 use std::sync::Arc;
 
