@@ -15,6 +15,7 @@ mod category;
 mod hash;
 mod lead;
 mod posting;
+mod str_enum;
 
 pub use category::{Category, Family, ParseCategoryError, ParseSeverityError, Severity};
 pub use hash::{hex, lead_id, sha256_hex};

@@ -20,23 +20,28 @@ pub fn decode(record: &Record, max_bytes: usize) -> Result<Posting, (Reason, Str
             ))
         }
     };
+    let text = text_of(bytes, max_bytes)?;
+    let mut posting: Posting =
+        serde_json::from_str(text).map_err(|e| (Reason::BadJson, format!("not a posting: {e}")))?;
+    // A hash from outside is never trusted: it makes the lead id and stands for the text.
+    posting.recompute_content_hash();
+    check(posting)
+}
+
+/// The bytes of a record as text, if they are within `max_bytes` and UTF-8.
+pub(crate) fn text_of(bytes: &[u8], max_bytes: usize) -> Result<&str, (Reason, String)> {
     if bytes.len() > max_bytes {
         return Err((
             Reason::TooLarge,
             format!("{} bytes is over the limit of {max_bytes}", bytes.len()),
         ));
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
+    std::str::from_utf8(bytes).map_err(|e| {
         (
             Reason::InvalidUtf8,
             format!("invalid UTF-8 at byte {}", e.valid_up_to()),
         )
-    })?;
-    let mut posting: Posting =
-        serde_json::from_str(text).map_err(|e| (Reason::BadJson, format!("not a posting: {e}")))?;
-    // A hash from outside is never trusted: it makes the lead id and stands for the text.
-    posting.recompute_content_hash();
-    check(posting)
+    })
 }
 
 fn check(mut p: Posting) -> Result<Posting, (Reason, String)> {

@@ -13,7 +13,7 @@ use xuncha_core::{Lead, LEAD_SCHEMA};
 
 use crate::metrics::Metrics;
 use crate::record::{DeadLetter, Payload, Reason, Record};
-use crate::scan_loop::{now_rfc3339, retry, LoopConfig};
+use crate::scan_loop::{count_dead_letters, next_batch, now_rfc3339, retry, LoopConfig, Next};
 use crate::stage::{CaseStore, DeadLetterSink, Source};
 
 /// What a filing run did.
@@ -43,18 +43,7 @@ pub fn decode_lead(record: &Record, max_bytes: usize) -> Result<Lead, (Reason, S
             return Err((Reason::UnknownSchema, "a posting, not a lead".into()));
         }
     };
-    if bytes.len() > max_bytes {
-        return Err((
-            Reason::TooLarge,
-            format!("{} bytes is over the limit of {max_bytes}", bytes.len()),
-        ));
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        (
-            Reason::InvalidUtf8,
-            format!("invalid UTF-8 at byte {}", e.valid_up_to()),
-        )
-    })?;
+    let text = crate::decode::text_of(bytes, max_bytes)?;
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| (Reason::BadJson, format!("not JSON: {e}")))?;
     let schema = value.get("schema").and_then(|s| s.as_str()).unwrap_or("");
@@ -89,18 +78,11 @@ where
 {
     let mut stats = FilingStats::default();
     loop {
-        if *shutdown.borrow() {
-            break;
-        }
-        let batch = tokio::select! {
-            b = source.next_batch(config.batch_size) => b?,
-            _ = shutdown.changed() => break,
+        let batch = match next_batch(&mut source, config, metrics, &mut shutdown).await? {
+            Next::Stop => break,
+            Next::Nothing => continue,
+            Next::Batch(b) => b,
         };
-        let Some(batch) = batch else { break };
-        if batch.is_empty() {
-            continue;
-        }
-        metrics.batch_size.observe(batch.len() as f64);
         let started = Instant::now();
         let now = now_rfc3339();
         let mut leads: Vec<Lead> = Vec::new();
@@ -136,13 +118,7 @@ where
             .leads_filed
             .with_label_values(&["again"])
             .inc_by(again as u64);
-        for d in &dead_letters {
-            metrics
-                .dead_letters
-                .with_label_values(&[d.reason.as_str()])
-                .inc();
-            tracing::warn!(origin = %d.source, reason = %d.reason, detail = %d.detail, "dead-lettered");
-        }
+        count_dead_letters(metrics, &dead_letters);
         metrics
             .scan_seconds
             .observe(started.elapsed().as_secs_f64());

@@ -102,18 +102,11 @@ where
 {
     let mut stats = Stats::default();
     loop {
-        if *shutdown.borrow() {
-            break;
-        }
-        let batch = tokio::select! {
-            b = source.next_batch(config.batch_size) => b?,
-            _ = shutdown.changed() => break,
+        let batch = match next_batch(&mut source, config, metrics, &mut shutdown).await? {
+            Next::Stop => break,
+            Next::Nothing => continue,
+            Next::Batch(b) => b,
         };
-        let Some(batch) = batch else { break };
-        if batch.is_empty() {
-            continue;
-        }
-        metrics.batch_size.observe(batch.len() as f64);
         let started = Instant::now();
         let m = scanner.get();
         let (max, budget) = (config.max_record_bytes, config.record_budget);
@@ -165,18 +158,57 @@ where
                     .inc();
             }
         }
-        for d in &dead_letters {
-            metrics
-                .dead_letters
-                .with_label_values(&[d.reason.as_str()])
-                .inc();
-            tracing::warn!(origin = %d.source, reason = %d.reason, detail = %d.detail, "dead-lettered");
-        }
+        count_dead_letters(metrics, &dead_letters);
         stats.leads += found.len() as u64;
         stats.dead_letters += dead_letters.len() as u64;
         source.ack(&batch).await?;
     }
     Ok(stats)
+}
+
+/// What [`next_batch`] got.
+pub(crate) enum Next {
+    /// Shutdown, or the source ended.
+    Stop,
+    /// Nothing this time (a consumer error the source rides out).
+    Nothing,
+    /// Records to work on.
+    Batch(Vec<Record>),
+}
+
+/// The next batch of `source`, unless shutdown comes first.
+pub(crate) async fn next_batch<S: Source>(
+    source: &mut S,
+    config: &LoopConfig,
+    metrics: &Metrics,
+    shutdown: &mut watch::Receiver<bool>,
+) -> anyhow::Result<Next> {
+    if *shutdown.borrow() {
+        return Ok(Next::Stop);
+    }
+    let batch = tokio::select! {
+        b = source.next_batch(config.batch_size) => b?,
+        _ = shutdown.changed() => return Ok(Next::Stop),
+    };
+    Ok(match batch {
+        None => Next::Stop,
+        Some(b) if b.is_empty() => Next::Nothing,
+        Some(b) => {
+            metrics.batch_size.observe(b.len() as f64);
+            Next::Batch(b)
+        }
+    })
+}
+
+/// Counts and logs dead letters once they are durable.
+pub(crate) fn count_dead_letters(metrics: &Metrics, dead: &[DeadLetter]) {
+    for d in dead {
+        metrics
+            .dead_letters
+            .with_label_values(&[d.reason.as_str()])
+            .inc();
+        tracing::warn!(origin = %d.source, reason = %d.reason, detail = %d.detail, "dead-lettered");
+    }
 }
 
 fn scan_one(

@@ -5,28 +5,17 @@
 #[path = "../../xuncha-crawler/tests/common/mod.rs"]
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod process;
+
+use std::path::Path;
+use std::process::Output;
 
 use common::{Fixture, PageState, FIRST_ID};
+use process::repo;
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn xuncha(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xuncha"))
-        .args(args)
-        .current_dir(dir)
-        .env("XUNCHA_RULES", repo().join("rules"))
-        .env("XUNCHA_HTTP_ADDR", "127.0.0.1:0")
-        .env("XUNCHA_INBOX__SETTLE_MS", "100")
-        .env_remove("XUNCHA_DB")
-        .env_remove("XUNCHA_SITES_DIR")
-        .env_remove("XUNCHA_EVIDENCE")
-        .output()
-        .unwrap()
+    process::xuncha(dir, args).output().unwrap()
 }
 
 fn ok(o: Output) -> (String, String) {

@@ -1,6 +1,4 @@
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -13,45 +11,16 @@ use xuncha_core::{Category, Lead, Severity};
 use super::events::{self, Verdict};
 use crate::record::DeadLetter;
 
-/// Where a lead is in the workflow. Whether it is a violation is its [`Verdict`], kept
-/// apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Not looked at yet.
-    New,
-    /// Someone is on it.
-    Assigned,
-    /// Dealt with.
-    Closed,
-}
-
-impl Status {
-    /// Snake-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::New => "new",
-            Status::Assigned => "assigned",
-            Status::Closed => "closed",
-        }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Status {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "new" => Ok(Status::New),
-            "assigned" => Ok(Status::Assigned),
-            "closed" => Ok(Status::Closed),
-            _ => Err(format!("unknown status `{s}` (new, assigned, closed)")),
-        }
+xuncha_core::str_enum! {
+    /// Where a lead is in the workflow. Whether it is a violation is its [`Verdict`], kept
+    /// apart.
+    pub enum Status("status") {
+        /// Not looked at yet.
+        New => "new",
+        /// Someone is on it.
+        Assigned => "assigned",
+        /// Dealt with.
+        Closed => "closed",
     }
 }
 
@@ -241,52 +210,19 @@ const LEAD_COLUMNS_ADDED: &[(&str, &str)] = &[
 /// The columns `row` reads, in its order.
 const ROW_COLUMNS: &str = "lead_json, status, first_seen, last_seen, seen_count, last_checked_at, last_online_at, gone_at, assigned_to, verdict";
 
-/// What a recheck found of a posting page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecheckOutcome {
-    /// The posting is still shown with its flagged text (or, for a lead without flagged
-    /// text, unchanged).
-    Online,
-    /// The posting is still shown but the flagged text is no longer on it (or, without
-    /// flagged text, its content changed).
-    Changed,
-    /// HTTP 404 or 410, or the page no longer shows the posting.
-    Gone,
-    /// Nothing could be concluded: a 5xx, a network failure, robots.txt, not HTML.
-    Error,
-}
-
-impl RecheckOutcome {
-    /// Snake-case name, as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecheckOutcome::Online => "online",
-            RecheckOutcome::Changed => "changed",
-            RecheckOutcome::Gone => "gone",
-            RecheckOutcome::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for RecheckOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-impl FromStr for RecheckOutcome {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "online" => Ok(RecheckOutcome::Online),
-            "changed" => Ok(RecheckOutcome::Changed),
-            "gone" => Ok(RecheckOutcome::Gone),
-            "error" => Ok(RecheckOutcome::Error),
-            _ => Err(format!(
-                "unknown recheck outcome `{s}` (online, changed, gone, error)"
-            )),
-        }
+xuncha_core::str_enum! {
+    /// What a recheck found of a posting page.
+    pub enum RecheckOutcome("recheck outcome") {
+        /// The posting is still shown with its flagged text (or, for a lead without
+        /// flagged text, unchanged).
+        Online => "online",
+        /// The posting is still shown but the flagged text is no longer on it (or, without
+        /// flagged text, its content changed).
+        Changed => "changed",
+        /// HTTP 404 or 410, or the page no longer shows the posting.
+        Gone => "gone",
+        /// Nothing could be concluded: a 5xx, a network failure, robots.txt, not HTML.
+        Error => "error",
     }
 }
 

@@ -6,9 +6,6 @@
 //! deleted: triggers in the database refuse both, whoever asks. The evidence a lead was
 //! filed with is likewise never rewritten (a trigger refuses it too).
 
-use std::fmt;
-use std::str::FromStr;
-
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 
@@ -43,40 +40,13 @@ BEFORE UPDATE OF lead_id, posting_id, category, severity, score, url, rules_vers
 BEGIN SELECT RAISE(ABORT, 'a lead''s evidence is never rewritten'); END;
 "#;
 
-/// An analyst's judgement of a lead, kept apart from where the lead is in the workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// The lead is a violation.
-    Confirmed,
-    /// The lead is not a violation.
-    FalsePositive,
-}
-
-impl Verdict {
-    /// Snake-case name, as stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Confirmed => "confirmed",
-            Verdict::FalsePositive => "false_positive",
-        }
-    }
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Verdict {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "confirmed" => Ok(Verdict::Confirmed),
-            "false_positive" => Ok(Verdict::FalsePositive),
-            _ => Err(format!("unknown verdict `{s}` (confirmed, false_positive)")),
-        }
+xuncha_core::str_enum! {
+    /// An analyst's judgement of a lead, kept apart from where the lead is in the workflow.
+    pub enum Verdict("verdict") {
+        /// The lead is a violation.
+        Confirmed => "confirmed",
+        /// The lead is not a violation.
+        FalsePositive => "false_positive",
     }
 }
 

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use prometheus::Registry;
 use tokio::sync::watch;
 use xuncha_pipeline::filing;
@@ -28,13 +27,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let config = Config::load(Some(&args.config))?;
-    config.validate()?;
-    telemetry::init_logs(args.log_format.unwrap_or(config.log.format));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let (config, rt) = super::service(Some(&args.config), args.log_format)?;
     let stats = rt.block_on(file(config))?;
     tracing::info!(
         records = stats.records,

@@ -91,3 +91,20 @@ pub fn now_rfc3339() -> String {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+/// Settings loaded and checked, logs started, and a multi-threaded runtime for a long-running
+/// command (`run`, `file`).
+pub(crate) fn service(
+    config: Option<&std::path::Path>,
+    log_format: Option<crate::config::LogFormat>,
+) -> anyhow::Result<(crate::config::Config, tokio::runtime::Runtime)> {
+    use anyhow::Context;
+    let config = crate::config::Config::load(config)?;
+    config.validate()?;
+    crate::telemetry::init_logs(log_format.unwrap_or(config.log.format));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    Ok((config, rt))
+}

@@ -40,13 +40,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let config = Config::load(args.config.as_deref())?;
-    config.validate()?;
-    telemetry::init_logs(args.log_format.unwrap_or(config.log.format));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let (config, rt) = super::service(args.config.as_deref(), args.log_format)?;
     rt.block_on(monitor(config, args.once))?;
     Ok(ExitCode::SUCCESS)
 }
