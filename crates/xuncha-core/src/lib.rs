@@ -12,12 +12,16 @@
 #![deny(missing_docs)]
 
 mod category;
+mod frontier;
 mod hash;
 mod lead;
+mod operator;
 mod posting;
 mod str_enum;
 
 pub use category::{Category, Family, ParseCategoryError, ParseSeverityError, Severity};
+pub use frontier::{BoxFuture, Frontier, FrontierEntry, FrontierError, PageKind};
 pub use hash::{hex, lead_id, sha256_hex};
 pub use lead::{Finding, Lead, LegalRef, LicenceLookup, PostingRef, Span, LEAD_SCHEMA};
+pub use operator::{LicenceDisplay, OperatorPage, OperatorRecord, OPERATOR_SCHEMA};
 pub use posting::{Posting, Publisher, PublisherKind, POSTING_SCHEMA};

@@ -13,10 +13,10 @@
 
 use std::sync::Arc;
 
+use xuncha_core::OperatorRecord;
 use xuncha_core::{
     lead_id, Category, Lead, LegalRef, LicenceLookup, Posting, PostingRef, Severity, Span,
 };
-use xuncha_crawler::OperatorRecord;
 use xuncha_matcher::{Matcher, SCANNER_VERSION};
 use xuncha_registry::{Checker, LicenceCheck, Outcome, Registry};
 

@@ -3,8 +3,8 @@
 //! display them on the homepage (网络招聘服务管理规定; 条例 Art. 32 → 44).
 //! Raised per site, not per posting.
 
+use xuncha_core::OperatorRecord;
 use xuncha_core::{lead_id, Category, Finding, Lead, LicenceLookup, PostingRef, Severity, Span};
-use xuncha_crawler::OperatorRecord;
 use xuncha_matcher::{Matcher, SCANNER_VERSION};
 
 /// Rule id of these leads.

@@ -4,7 +4,7 @@
 //! Kafka hashes the key to a partition and gives each partition to one member of the
 //! consumer group, so every host's URLs reach exactly one crawler process, which alone
 //! fetches that host and alone keeps its politeness (rate, `Crawl-delay`, back-off).
-//! [`KafkaFrontier`] implements [`xuncha_crawler::Frontier`] on top of that; the decisions:
+//! [`KafkaFrontier`] implements [`xuncha_core::Frontier`] on top of that; the decisions:
 //!
 //! - **Its own consumer group**, `<kafka.group>-crawler` ([`crawler_group`]): crawlers and
 //!   scanners must not share partitions, offsets or rebalances. A static member id
@@ -69,8 +69,7 @@ use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use xuncha_crawler::frontier::BoxFuture;
-use xuncha_crawler::{Frontier, FrontierEntry, FrontierError, PageKind};
+use xuncha_core::{BoxFuture, Frontier, FrontierEntry, FrontierError, PageKind};
 
 use super::sink::{producer, send_all};
 use super::KafkaConfig;
