@@ -26,6 +26,27 @@ const NO_LICENCE_BASIS: [&str; 3] = ["HRM-18", "EPL-40", "NR44-LIC"];
 const SCOPE_BASIS: [&str; 2] = ["NR44-LIC", "HR50-5"];
 const PENALTY: &str = "HRM-42";
 
+/// The law keys the licence verdicts and operator leads cite, none of which a rule names.
+pub(crate) fn verdict_law_keys() -> impl Iterator<Item = &'static str> {
+    NO_LICENCE_BASIS
+        .into_iter()
+        .chain(SCOPE_BASIS)
+        .chain([PENALTY])
+        .chain(crate::undisplayed::LAW_KEYS)
+}
+
+/// Keys of [`verdict_law_keys`] the rule set's laws lack: a lead would go out without
+/// that article, so say so where an operator looks.
+fn warn_of_missing_laws(m: &Matcher) {
+    let laws = &m.rules().laws;
+    for key in verdict_law_keys().filter(|k| !laws.contains_key(*k)) {
+        tracing::error!(
+            key,
+            "rules/laws.toml has no such key: licence leads will lack this legal basis"
+        );
+    }
+}
+
 /// The licence check a scanner applies, and where its registry came from.
 #[derive(Clone, Debug, Default)]
 pub struct Licensing {
@@ -115,6 +136,7 @@ pub struct Scanner {
 impl Scanner {
     /// Scans with `matcher` and `licensing`.
     pub fn new(matcher: Matcher, licensing: Licensing) -> Scanner {
+        warn_of_missing_laws(&matcher);
         Scanner {
             matcher: Arc::new(matcher),
             licensing,
@@ -123,6 +145,7 @@ impl Scanner {
 
     /// The same licence check with new rules.
     pub fn with_matcher(&self, matcher: Matcher) -> Scanner {
+        warn_of_missing_laws(&matcher);
         Scanner {
             matcher: Arc::new(matcher),
             licensing: self.licensing.clone(),
@@ -292,5 +315,21 @@ fn overlaps(a: Span, b: Span) -> bool {
 fn push_unique(refs: &mut Vec<LegalRef>, r: LegalRef) {
     if !refs.iter().any(|x| x.key == r.key) {
         refs.push(r);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_law_a_licence_verdict_cites_is_in_the_shipped_laws() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+        let rules = xuncha_rules::RuleSet::load(&dir).unwrap();
+        let missing: Vec<&str> = verdict_law_keys()
+            .filter(|k| !rules.laws.contains_key(*k))
+            .collect();
+        assert!(missing.is_empty(), "not in rules/laws.toml: {missing:?}");
+        assert!(verdict_law_keys().count() >= 6);
     }
 }

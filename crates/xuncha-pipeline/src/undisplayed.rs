@@ -11,6 +11,8 @@ use xuncha_matcher::{Matcher, SCANNER_VERSION};
 pub(crate) const RULE: &str = "LIC-NODISPLAY-001";
 const BASIS: [&str; 2] = ["NR44-DISPLAY", "HRM-32"];
 const PENALTY: &str = "HRM-44";
+/// Every law key these leads cite.
+pub(crate) const LAW_KEYS: [&str; 3] = [BASIS[0], BASIS[1], PENALTY];
 
 /// The lead for `record`, if its pages were read and show neither licence. A site whose
 /// pages could not be read raises nothing: absence is only evidence where the page was
