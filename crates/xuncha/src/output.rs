@@ -81,9 +81,25 @@ enum Sink<W: Write> {
     },
 }
 
+/// The columns a case list adds to each lead in CSV: where it stands in the case queue.
+pub const CASE_COLUMNS: [&str; 6] = [
+    "status",
+    "verdict",
+    "assigned_to",
+    "first_seen",
+    "last_seen",
+    "gone_at",
+];
+
 impl<W: Write> Printer<W> {
     /// A printer; `color` only affects the table.
     pub fn new(out: W, format: Format, color: bool) -> Printer<W> {
+        Printer::with_columns(out, format, color, &[])
+    }
+
+    /// A printer whose CSV has `extra` columns after the lead's own, filled by
+    /// [`Printer::lead_with`]; the other formats have no such columns.
+    pub fn with_columns(out: W, format: Format, color: bool, extra: &[&str]) -> Printer<W> {
         let out = match format {
             Format::Table => Sink::Table(out),
             Format::Jsonl => Sink::Jsonl(out),
@@ -94,20 +110,24 @@ impl<W: Write> Printer<W> {
             },
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(out);
-                let _ = w.write_record([
-                    "lead_id",
-                    "posting_id",
-                    "url",
-                    "category",
-                    "severity",
-                    "score",
-                    "rules",
-                    "matched",
-                    "legal_basis",
-                    "penalty",
-                    "content_sha256",
-                    "detected_at",
-                ]);
+                let _ = w.write_record(
+                    [
+                        "lead_id",
+                        "posting_id",
+                        "url",
+                        "category",
+                        "severity",
+                        "score",
+                        "rules",
+                        "matched",
+                        "legal_basis",
+                        "penalty",
+                        "content_sha256",
+                        "detected_at",
+                    ]
+                    .into_iter()
+                    .chain(extra.iter().copied()),
+                );
                 Sink::Csv(Box::new(w))
             }
         };
@@ -123,6 +143,11 @@ impl<W: Write> Printer<W> {
 
     /// Writes one lead (the HTML report keeps it until [`Printer::finish`]).
     pub fn lead(&mut self, lead: &Lead) -> std::io::Result<()> {
+        self.lead_with(lead, &[])
+    }
+
+    /// Writes one lead with the values of the extra CSV columns.
+    pub fn lead_with(&mut self, lead: &Lead, extra: &[&str]) -> std::io::Result<()> {
         match &mut self.out {
             Sink::Html { leads, .. } => {
                 leads.push(lead.clone());
@@ -156,7 +181,13 @@ impl<W: Write> Printer<W> {
                     lead.posting.content_sha256.clone(),
                     lead.detected_at.clone(),
                 ];
-                w.write_record(cells.iter().map(|c| csv_cell(c).into_owned()))?;
+                w.write_record(
+                    cells
+                        .iter()
+                        .map(String::as_str)
+                        .chain(extra.iter().copied())
+                        .map(|c| csv_cell(c).into_owned()),
+                )?;
                 Ok(())
             }
             Sink::Table(out) => table(out, lead, self.color),
@@ -274,6 +305,33 @@ mod tests {
             );
         }
         assert_eq!(&row[1], "'=HYPERLINK(\"http://x\")");
+    }
+
+    #[test]
+    fn a_case_list_adds_its_columns_quoted_like_the_rest() {
+        let mut buf = Vec::new();
+        let mut p = Printer::with_columns(&mut buf, Format::Csv, false, &CASE_COLUMNS);
+        p.lead_with(
+            &hostile_lead(),
+            &[
+                "assigned",
+                "confirmed",
+                "=cmd()",
+                "2026-11-01",
+                "2026-11-02",
+                "",
+            ],
+        )
+        .unwrap();
+        p.finish().unwrap();
+        drop(p);
+        let mut r = csv::Reader::from_reader(&buf[..]);
+        let header = r.headers().unwrap().clone();
+        assert_eq!(&header[header.len() - 6], "status");
+        let row = r.records().next().unwrap().unwrap();
+        assert_eq!(row.len(), header.len());
+        assert_eq!(&row[row.len() - 4], "'=cmd()", "a live formula is quoted");
+        assert_eq!(&row[row.len() - 5], "confirmed");
     }
 
     #[test]

@@ -133,6 +133,32 @@ fn inbox_files_become_leads_once_and_a_rerun_adds_no_duplicate() {
     .output()
     .unwrap());
     assert_eq!(mine.lines().count(), 2, "{mine}");
+    // The case list for the 执法 team says where each lead stands.
+    let list = ok(xuncha(
+        d,
+        &[
+            "leads",
+            "export",
+            "--format",
+            "csv",
+            "--assigned-to",
+            "李四",
+        ],
+    )
+    .output()
+    .unwrap());
+    let mut rows = list.lines();
+    assert!(
+        rows.next()
+            .unwrap()
+            .ends_with("status,verdict,assigned_to,first_seen,last_seen,gone_at"),
+        "{list}"
+    );
+    let row = rows.next().unwrap();
+    assert!(
+        row.contains(&other) && row.contains(",assigned,confirmed,李四,"),
+        "{row}"
+    );
     let csv = ok(xuncha(
         d,
         &[

@@ -340,14 +340,29 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
                 ),
                 None => Box::new(out.lock()),
             };
-            let mut p = Printer::new(io::BufWriter::new(sink), format, false);
+            let mut p = Printer::with_columns(
+                io::BufWriter::new(sink),
+                format,
+                false,
+                &crate::output::CASE_COLUMNS,
+            );
             p.report_meta(crate::report::ReportMeta {
                 generated_at: super::now_rfc3339(),
                 inputs: vec![db.db.display().to_string()],
                 ..Default::default()
             });
             for r in &rows {
-                p.lead(&r.lead)?;
+                p.lead_with(
+                    &r.lead,
+                    &[
+                        r.status.as_str(),
+                        r.verdict.map_or("", Verdict::as_str),
+                        r.assigned_to.as_deref().unwrap_or(""),
+                        &r.first_seen,
+                        &r.last_seen,
+                        r.gone_at.as_deref().unwrap_or(""),
+                    ],
+                )?;
             }
             p.finish()?;
             eprintln!("{} lead(s) exported", rows.len());
