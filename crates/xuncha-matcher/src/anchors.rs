@@ -23,7 +23,14 @@ const MAX_LITERALS: usize = 256;
 /// parts replace written anchors only where that changes no finding: where the whole-pattern
 /// literals already won, or where each of them contains a written anchor.
 pub fn choose(written: Vec<String>, patterns: &[Regex]) -> Vec<String> {
-    let Some(rarest) = required(patterns, rarest) else {
+    let parsed: Option<Vec<Hir>> = patterns
+        .iter()
+        .map(|p| ParserBuilder::new().build().parse(p.as_str()).ok())
+        .collect();
+    let Some(hirs) = parsed else {
+        return written;
+    };
+    let Some(rarest) = required(&hirs, rarest) else {
         return written;
     };
     if rarest
@@ -32,7 +39,7 @@ pub fn choose(written: Vec<String>, patterns: &[Regex]) -> Vec<String> {
     {
         return rarest;
     }
-    match required(patterns, ends) {
+    match required(&hirs, ends) {
         // On a tie the required literals still win: every one of them is needed by a match,
         // while written anchors are often a list of single characters of varying use.
         Some(extracted) if score(&extracted) >= score(&written) => rarest,
@@ -81,11 +88,10 @@ fn score(set: &[String]) -> (usize, bool) {
 
 /// A finite set of literals, one of which every match of every pattern contains, each
 /// pattern's found by `find`; `None` when some pattern has no such set.
-fn required(patterns: &[Regex], find: fn(&Hir) -> Option<Vec<String>>) -> Option<Vec<String>> {
+fn required(hirs: &[Hir], find: fn(&Hir) -> Option<Vec<String>>) -> Option<Vec<String>> {
     let mut all: Vec<String> = Vec::new();
-    for p in patterns {
-        let hir = ParserBuilder::new().build().parse(p.as_str()).ok()?;
-        for l in find(&hir)? {
+    for hir in hirs {
+        for l in find(hir)? {
             if !all.contains(&l) {
                 all.push(l);
             }

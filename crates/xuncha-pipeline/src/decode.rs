@@ -13,12 +13,7 @@ pub fn decode(record: &Record, max_bytes: usize) -> Result<Posting, (Reason, Str
         // Built in process by the crawler, whose hash is that of the evidence file.
         Payload::Posting(p) => return check(*p.clone()),
         Payload::Bytes(b) => b,
-        Payload::Cut { bytes, .. } => {
-            return Err((
-                Reason::TooLarge,
-                format!("{bytes} bytes is over the limit of {max_bytes}"),
-            ))
-        }
+        Payload::Cut { bytes, .. } => return Err(too_large(*bytes, max_bytes)),
     };
     let text = text_of(bytes, max_bytes)?;
     let mut posting: Posting =
@@ -28,13 +23,18 @@ pub fn decode(record: &Record, max_bytes: usize) -> Result<Posting, (Reason, Str
     check(posting)
 }
 
+/// Why a record of `bytes` is not read.
+pub(crate) fn too_large(bytes: u64, max_bytes: usize) -> (Reason, String) {
+    (
+        Reason::TooLarge,
+        format!("{bytes} bytes is over the limit of {max_bytes}"),
+    )
+}
+
 /// The bytes of a record as text, if they are within `max_bytes` and UTF-8.
 pub(crate) fn text_of(bytes: &[u8], max_bytes: usize) -> Result<&str, (Reason, String)> {
     if bytes.len() > max_bytes {
-        return Err((
-            Reason::TooLarge,
-            format!("{} bytes is over the limit of {max_bytes}", bytes.len()),
-        ));
+        return Err(too_large(bytes.len() as u64, max_bytes));
     }
     std::str::from_utf8(bytes).map_err(|e| {
         (

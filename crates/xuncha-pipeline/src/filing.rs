@@ -33,12 +33,7 @@ pub struct FilingStats {
 pub fn decode_lead(record: &Record, max_bytes: usize) -> Result<Lead, (Reason, String)> {
     let bytes = match &record.payload {
         Payload::Bytes(b) => b,
-        Payload::Cut { bytes, .. } => {
-            return Err((
-                Reason::TooLarge,
-                format!("{bytes} bytes is over the limit of {max_bytes}"),
-            ))
-        }
+        Payload::Cut { bytes, .. } => return Err(crate::decode::too_large(*bytes, max_bytes)),
         Payload::Posting(_) => {
             return Err((Reason::UnknownSchema, "a posting, not a lead".into()));
         }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus::Registry;
-use tokio::sync::watch;
 use xuncha_pipeline::filing;
 use xuncha_pipeline::kafka::{ensure_topics, KafkaDeadLetterSink, KafkaSource};
 use xuncha_pipeline::sqlite::{CaseQueue, SqliteSink};
@@ -42,12 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 async fn file(config: Config) -> anyhow::Result<filing::FilingStats> {
     let registry = Registry::new();
     let metrics = Metrics::new(&registry)?;
-    let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::spawn(async move {
-        super::run::wait_for_signal().await;
-        tracing::info!("stopping: filing the batch in hand");
-        let _ = stop_tx.send(true);
-    });
+    let stop_rx = super::run::stop_on_signal();
     let store = SqliteSink(Arc::new(
         CaseQueue::open(&config.db)?.confirm_gone_after(config.recheck.confirm_gone_after()?),
     ));

@@ -40,8 +40,8 @@ pub struct FilterArgs {
     pub min_severity: Option<Severity>,
     /// Only this status (new, assigned, closed); a verdict (confirmed, false_positive)
     /// is read as --verdict.
-    #[arg(long, value_parser = parse_status_filter)]
-    pub status: Option<StatusFilter>,
+    #[arg(long, value_parser = parse_state)]
+    pub status: Option<State>,
     /// Only this verdict (confirmed, false_positive).
     #[arg(long)]
     pub verdict: Option<Verdict>,
@@ -59,25 +59,26 @@ pub struct FilterArgs {
     pub limit: Option<usize>,
 }
 
-/// A `--status` value: a workflow status, or a verdict given where a status used to hold it.
+/// A workflow status or a verdict: what `leads mark` sets, and what `--status` may name
+/// (a verdict there is read as `--verdict`, where a status used to hold it).
 #[derive(Debug, Clone, Copy)]
-pub enum StatusFilter {
+pub enum State {
     Status(Status),
     Verdict(Verdict),
 }
 
-fn parse_status_filter(s: &str) -> Result<StatusFilter, String> {
+fn parse_state(s: &str) -> Result<State, String> {
     s.parse()
-        .map(StatusFilter::Status)
-        .or_else(|_| s.parse().map(StatusFilter::Verdict))
-        .map_err(|_| format!("unknown status `{s}` (new, assigned, closed; or a verdict: confirmed, false_positive)"))
+        .map(State::Status)
+        .or_else(|_| s.parse().map(State::Verdict))
+        .map_err(|_| format!("unknown `{s}` (new, assigned, closed; confirmed, false_positive)"))
 }
 
 impl FilterArgs {
     fn filter(&self) -> Filter {
         let (status, verdict) = match self.status {
-            Some(StatusFilter::Status(s)) => (Some(s), self.verdict),
-            Some(StatusFilter::Verdict(v)) => (None, Some(v)),
+            Some(State::Status(s)) => (Some(s), self.verdict),
+            Some(State::Verdict(v)) => (None, Some(v)),
             None => (None, self.verdict),
         };
         Filter {
@@ -132,8 +133,8 @@ pub enum Command {
         /// Lead id.
         lead_id: String,
         /// new, assigned, closed, confirmed or false_positive.
-        #[arg(value_parser = parse_mark)]
-        action: Mark,
+        #[arg(value_parser = parse_state)]
+        action: State,
         /// With `assigned`: to whom (default: whoever acts).
         #[arg(long)]
         to: Option<String>,
@@ -156,22 +157,6 @@ pub enum Command {
     /// lead's history whether the flagged text is still online, changed, or gone; the
     /// fetched pages go to the evidence store. One round, unless --every is given.
     Recheck(RecheckArgs),
-}
-
-/// What `leads mark` does.
-#[derive(Debug, Clone, Copy)]
-pub enum Mark {
-    Status(Status),
-    Verdict(Verdict),
-}
-
-fn parse_mark(s: &str) -> Result<Mark, String> {
-    s.parse()
-        .map(Mark::Status)
-        .or_else(|_| s.parse().map(Mark::Verdict))
-        .map_err(|_| {
-            format!("unknown action `{s}` (new, assigned, closed, confirmed, false_positive)")
-        })
 }
 
 /// Who acts: named in the timeline of every lead they change.
@@ -387,12 +372,14 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
         } => {
             let who = actor.name();
             let change = match action {
-                Mark::Status(Status::Assigned) => Change::Assign(to.unwrap_or_else(|| who.clone())),
-                Mark::Status(s) => {
+                State::Status(Status::Assigned) => {
+                    Change::Assign(to.unwrap_or_else(|| who.clone()))
+                }
+                State::Status(s) => {
                     anyhow::ensure!(to.is_none(), "--to goes with `assigned`");
                     Change::Status(s)
                 }
-                Mark::Verdict(v) => {
+                State::Verdict(v) => {
                     anyhow::ensure!(to.is_none(), "--to goes with `assigned`");
                     Change::Verdict(v)
                 }

@@ -48,12 +48,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
     let registry = Registry::new();
     let metrics = Metrics::new(&registry)?;
-    let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("stopping: finishing the batch in hand");
-        let _ = stop_tx.send(true);
-    });
+    let stop_rx = stop_on_signal();
     let rules = RuleSet::load(&config.rules).map_err(|e| anyhow::anyhow!("{e}"))?;
     let version = rules.version.clone();
     let licensing = super::load_licensing(config.registry.path.as_deref())?;
@@ -292,7 +287,18 @@ async fn write_operator_leads<L: LeadSink>(
     }
 }
 
-pub(crate) async fn wait_for_signal() {
+/// Turns true on SIGINT or SIGTERM; the loops then finish the batch in hand and stop.
+pub(crate) fn stop_on_signal() -> watch::Receiver<bool> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("stopping: finishing the batch in hand");
+        let _ = stop_tx.send(true);
+    });
+    stop_rx
+}
+
+async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
