@@ -166,6 +166,28 @@ pub enum BuildError {
 }
 
 /// The compiled, immutable matcher.
+///
+/// Built once from a [`RuleSet`] and shared by every thread; a rule reload builds a new one.
+///
+/// ```
+/// use std::sync::Arc;
+/// use xuncha_core::{Category, Posting};
+/// use xuncha_matcher::Matcher;
+/// use xuncha_rules::RuleSet;
+///
+/// let rules = RuleSet::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules")).unwrap();
+/// let matcher = Matcher::new(Arc::new(rules)).unwrap();
+/// let posting = Posting {
+///     id: "demo-1".into(),
+///     description: Some("招普工，入职先交300元押金，限男性。".into()),
+///     ..Posting::default()
+/// };
+/// let leads = matcher.leads(&posting, "2026-12-01T08:00:00Z");
+/// assert!(leads.iter().any(|l| l.category == Category::FeeDeposit));
+/// // Every finding points at the exact bytes of the field it was read in.
+/// let f = &leads[0].findings[0];
+/// assert_eq!(&posting.description.as_deref().unwrap()[f.span.start()..f.span.end()], f.matched);
+/// ```
 pub struct Matcher {
     rules: Arc<RuleSet>,
     normalizer: Normalizer,

@@ -1,9 +1,9 @@
 //! The streaming pipeline: sources, sinks, and the scan loop between them.
 //!
 //! ```text
-//!  Source (Kafka | inbox folder | file | channel) ─► scan loop ─► LeadSink (Kafka | SQLite)
+//!  Source (Kafka | inbox folder | file | channel) ─► scan loop ─► LeadSink (Kafka | case store)
 //!                                                         │         └─► (once durable) webhook alerts
-//!                                                         └────► DeadLetterSink (Kafka | SQLite)
+//!                                                         └────► DeadLetterSink (Kafka | case store)
 //! ```
 //!
 //! The decision that shapes this crate: **a record is acknowledged only after everything it
@@ -13,11 +13,11 @@
 //! at-least-once, and the deterministic `lead_id` turns replays into no-ops downstream. The
 //! embedded and distributed modes run this same loop; only the source and sinks differ.
 //!
-//! Every source and sink lives in a folder of its own (`kafka/`, `sqlite/`, `jsonl/`,
-//! `channel/`, `webhook/`). Webhook alerts wrap a lead sink ([`webhook::WithAlerts`]): they
+//! Every source and sink lives in a folder of its own (`kafka/`, `jsonl/`, `channel/`,
+//! `webhook/`); the case store (xuncha-cases) implements the sink interfaces from outside. Webhook alerts wrap a lead sink ([`webhook::WithAlerts`]): they
 //! see only leads already durable, and can neither block nor fail the write. This crate
-//! knows nothing of rule syntax: it hands postings to a [`Scanner`] (the
-//! [`xuncha_matcher::Matcher`] plus the licence registry check) and takes leads back. The
+//! knows nothing of rule syntax: it hands postings to a [`xuncha_judge::Scanner`] (the
+//! rules plus the licence registry check) and takes leads back. The
 //! Kafka folder also holds the reader of a time range for rescans and the crawl frontier
 //! several crawler processes share.
 #![deny(missing_docs)]
@@ -30,14 +30,10 @@ pub mod kafka;
 pub mod metrics;
 pub mod record;
 pub mod scan_loop;
-pub mod scanner;
-pub mod sqlite;
 mod stage;
-mod undisplayed;
 pub mod webhook;
 
 pub use metrics::Metrics;
 pub use record::{DeadLetter, Origin, Payload, Reason, Record};
 pub use scan_loop::{run, LoopConfig, SharedScanner, Stats};
-pub use scanner::{Licensing, Scanner};
 pub use stage::{CaseStore, DeadLetterSink, LeadSink, Source};

@@ -17,8 +17,8 @@ use xuncha_matcher::Matcher;
 use crate::decode::decode;
 use crate::metrics::Metrics;
 use crate::record::{DeadLetter, Record};
-use crate::scanner::Scanner;
 use crate::stage::{DeadLetterSink, LeadSink, Source};
+use xuncha_judge::Scanner;
 
 /// The scanner in use, swapped whole when rules are reloaded.
 #[derive(Clone)]

@@ -7,11 +7,10 @@ use std::sync::{Arc, Mutex};
 use prometheus::Registry;
 use tokio::sync::{mpsc, watch};
 use xuncha_core::{Lead, Posting};
+use xuncha_judge::{Licensing, Scanner};
 use xuncha_matcher::Matcher;
 use xuncha_pipeline::channel::ChannelSource;
-use xuncha_pipeline::{
-    DeadLetter, DeadLetterSink, LeadSink, Licensing, LoopConfig, Metrics, Scanner, SharedScanner,
-};
+use xuncha_pipeline::{DeadLetter, DeadLetterSink, LeadSink, LoopConfig, Metrics, SharedScanner};
 use xuncha_rules::RuleSet;
 
 /// Fails its first `failures` writes; records the readiness it saw at each call.

@@ -243,6 +243,19 @@ pub struct Division {
 }
 
 /// An immutable, validated set of rules with everything they refer to.
+///
+/// ```
+/// use xuncha_rules::RuleSet;
+///
+/// let rules = RuleSet::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules")).unwrap();
+/// // A rule's legal basis is resolved from the laws file when the set loads: a rule
+/// // naming a key the laws lack is a load error, so every basis here has its text.
+/// for rule in &rules.rules {
+///     for law in &rule.legal_basis {
+///         assert_eq!(rules.laws[&law.key].text, law.text);
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct RuleSet {
     /// `<newest pack version>+<hash of every file>`: changes whenever any rule file does.

@@ -13,11 +13,11 @@ use prometheus::Registry;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::watch;
+use xuncha_cases::sqlite::{format_time, CaseQueue, DueLead, Recheck, RecheckOutcome};
 use xuncha_crawler::{
     canonicalize, parse_duration, CrawlerConfig, GenericSite, PageOutcome, RecheckResult,
     RecheckTarget, Rechecker, SiteProfile,
 };
-use xuncha_pipeline::sqlite::{format_time, CaseQueue, DueLead, Recheck, RecheckOutcome};
 
 /// The `[recheck]` settings of `xuncha run` (embedded mode: the case queue is the SQLite
 /// file). Durations are written as in site profiles: `"3d"`, `"1h"`, `"90m"`.

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use xuncha_core::Posting;
+use xuncha_judge::{Licensing, Scanner};
 use xuncha_matcher::Matcher;
-use xuncha_pipeline::{Licensing, Scanner};
 use xuncha_rules::RuleSet;
 
 fn repo() -> PathBuf {

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus::Registry;
+use xuncha_cases::sqlite::{CaseQueue, SqliteSink};
 use xuncha_pipeline::filing;
 use xuncha_pipeline::kafka::{ensure_topics, KafkaDeadLetterSink, KafkaSource};
-use xuncha_pipeline::sqlite::{CaseQueue, SqliteSink};
 use xuncha_pipeline::{LoopConfig, Metrics};
 
 use crate::config::{Config, LogFormat};

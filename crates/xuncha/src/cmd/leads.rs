@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use crate::neutralise::terminal;
 use anyhow::Context;
-use xuncha_core::{Category, Severity};
-use xuncha_crawler::{parse_duration, CrawlerConfig, GenericSite};
-use xuncha_pipeline::sqlite::{
+use xuncha_cases::sqlite::{
     format_time, CaseQueue, Change, Event, Filter, LeadRow, Recheck, RecheckOutcome, Status,
     Verdict,
 };
+use xuncha_core::{Category, Severity};
+use xuncha_crawler::{parse_duration, CrawlerConfig, GenericSite};
 
 use crate::output::{Format, Printer};
 
@@ -511,7 +511,7 @@ fn recheck(q: CaseQueue, args: RecheckArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let print = |d: &xuncha_pipeline::sqlite::DueLead, r: &xuncha_crawler::RecheckResult| {
+    let print = |d: &xuncha_cases::sqlite::DueLead, r: &xuncha_crawler::RecheckResult| {
         let status = r.http_status.map_or("-".to_string(), |s| s.to_string());
         let mut line = format!("{}  {:<7} {:>3}  {}", d.lead_id, r.outcome, status, d.url);
         if let Some(e) = r.error.as_deref().filter(|_| {

@@ -14,8 +14,8 @@ pub mod schema;
 use std::sync::Arc;
 
 use anyhow::Context;
+use xuncha_judge::Licensing;
 use xuncha_matcher::{Matcher, PrefilterKind};
-use xuncha_pipeline::Licensing;
 use xuncha_rules::RuleSet;
 
 /// Where pages are fetched with and kept: shared by `crawl`, `scan --url` and

@@ -9,17 +9,18 @@ use anyhow::Context;
 use prometheus::Registry;
 use tokio::sync::mpsc;
 use tokio::sync::watch;
+use xuncha_cases::sqlite::{CaseQueue, SqliteSink};
 use xuncha_core::Posting;
 use xuncha_crawler::{Crawler, CrawlerConfig, Frontier, OperatorRecord, SiteProfile};
+use xuncha_judge::Scanner;
 use xuncha_matcher::{Matcher, PrefilterKind};
 use xuncha_pipeline::channel::ChannelSource;
 use xuncha_pipeline::jsonl::InboxSource;
 use xuncha_pipeline::kafka::{
     ensure_topics, KafkaDeadLetterSink, KafkaLeadSink, KafkaPostingSink, KafkaSource,
 };
-use xuncha_pipeline::sqlite::{CaseQueue, SqliteSink};
 use xuncha_pipeline::webhook::{AlertRecord, Alerts, WithAlerts};
-use xuncha_pipeline::{LeadSink, LoopConfig, Metrics, Scanner, SharedScanner};
+use xuncha_pipeline::{LeadSink, LoopConfig, Metrics, SharedScanner};
 use xuncha_rules::RuleSet;
 
 use crate::config::{Config, Crawl, LogFormat, Mode};

@@ -16,9 +16,10 @@ use time::macros::{format_description, offset};
 use time::{OffsetDateTime, PrimitiveDateTime};
 use xuncha_core::{Lead, Severity};
 use xuncha_crawler::{CrawlerConfig, GenericSite};
+use xuncha_judge::Scanner;
 use xuncha_matcher::PrefilterKind;
 use xuncha_pipeline::kafka::{RangeReader, TimeRange};
-use xuncha_pipeline::{Payload, Scanner};
+use xuncha_pipeline::Payload;
 
 use crate::config::Config;
 use crate::input::{self, Item, RawLine};

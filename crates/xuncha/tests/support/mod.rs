@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 pub use broker::{free_port, repo, rt, serial, Broker};
 use xuncha_core::Posting;
+use xuncha_judge::{Licensing, Scanner as LeadScanner};
 use xuncha_matcher::Matcher;
-use xuncha_pipeline::{Licensing, Scanner as LeadScanner};
 use xuncha_rules::RuleSet;
 
 /// Unique topic names for one test.

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use xuncha_core::{Category, Lead, Posting, Publisher, Severity};
+use xuncha_judge::{Licensing, Scanner};
 use xuncha_matcher::Matcher;
-use xuncha_pipeline::{Licensing, Scanner};
 use xuncha_registry::synthetic::agencies;
 use xuncha_registry::{Date, Entry, Registry};
 use xuncha_rules::RuleSet;

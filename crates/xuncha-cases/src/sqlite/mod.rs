@@ -19,6 +19,7 @@ mod sink;
 
 pub use case_queue::{
     format_time, CaseQueue, DueLead, Filter, LeadRow, Recheck, RecheckOutcome, Status,
+    GONE_CONFIRMED_AFTER,
 };
 pub use events::{Change, Event, Verdict, MAX_ACTOR_CHARS, MAX_NOTE_CHARS};
 pub use sink::SqliteSink;

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use xuncha_core::{Category, Lead, Severity};
 
 use super::events::{self, Verdict};
-use crate::record::DeadLetter;
+use xuncha_pipeline::DeadLetter;
 
 xuncha_core::str_enum! {
     /// Where a lead is in the workflow. Whether it is a violation is its [`Verdict`], kept
@@ -72,6 +72,27 @@ pub struct Filter {
 }
 
 /// The SQLite case queue.
+///
+/// ```
+/// use xuncha_cases::sqlite::{CaseQueue, Change, Filter, Verdict};
+/// # use std::sync::Arc;
+/// # use xuncha_core::Posting;
+/// # let rules = xuncha_rules::RuleSet::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules")).unwrap();
+/// # let matcher = xuncha_matcher::Matcher::new(Arc::new(rules)).unwrap();
+/// # let posting = Posting { id: "demo-3".into(), description: Some("入职先交300元押金。".into()), ..Posting::default() };
+/// # let leads = matcher.leads(&posting, "2026-12-01T08:00:00Z");
+/// let dir = tempfile::tempdir().unwrap();
+/// let queue = CaseQueue::open(dir.path().join("xuncha.db")).unwrap();
+/// assert_eq!(queue.upsert(&leads, "2026-12-01T08:00:00Z").unwrap(), leads.len());
+/// // Filing the same leads again adds nothing: they are keyed by lead id.
+/// assert_eq!(queue.upsert(&leads, "2026-12-01T09:00:00Z").unwrap(), 0);
+///
+/// let id = &leads[0].lead_id;
+/// let change = Change::Verdict(Verdict::Confirmed);
+/// let events = queue.change(id, &change, "analyst-li", Some("deposit demanded"), "2026-12-01T10:00:00Z");
+/// assert!(!events.unwrap().unwrap().is_empty());
+/// assert_eq!(queue.list(&Filter::default()).unwrap().len(), leads.len());
+/// ```
 pub struct CaseQueue {
     conn: Mutex<Connection>,
     path: PathBuf,
@@ -323,7 +344,7 @@ impl CaseQueue {
     }
 
     /// How far apart two rechecks that find a posting gone must be to confirm it
-    /// (default [`GONE_CONFIRMED_AFTER`]).
+    /// (default `GONE_CONFIRMED_AFTER`, an hour).
     pub fn confirm_gone_after(mut self, d: Duration) -> CaseQueue {
         self.gone_after = d;
         self
@@ -657,7 +678,7 @@ impl CaseQueue {
     }
 }
 
-impl crate::webhook::AlertRecord for CaseQueue {
+impl xuncha_pipeline::webhook::AlertRecord for CaseQueue {
     fn delivered(&self, webhook: &str, lead_id: &str) -> anyhow::Result<bool> {
         Ok(self
             .conn()

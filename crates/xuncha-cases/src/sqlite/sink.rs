@@ -2,10 +2,9 @@ use std::sync::Arc;
 
 use xuncha_core::Lead;
 
-use crate::record::DeadLetter;
-use crate::scan_loop::now_rfc3339;
 use crate::sqlite::CaseQueue;
-use crate::stage::{CaseStore, DeadLetterSink, LeadSink};
+use xuncha_pipeline::scan_loop::now_rfc3339;
+use xuncha_pipeline::{CaseStore, DeadLetter, DeadLetterSink, LeadSink};
 
 /// Leads and dead letters into the case queue; durable once the transaction commits.
 #[derive(Clone)]

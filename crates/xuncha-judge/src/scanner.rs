@@ -127,6 +127,29 @@ impl Licensing {
 
 /// A matcher and a licence check: the whole of what a posting is judged by. Immutable;
 /// a rule reload builds a new one with [`Scanner::with_matcher`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use xuncha_core::{Category, Posting, Severity};
+/// use xuncha_judge::{Licensing, Scanner};
+/// use xuncha_matcher::Matcher;
+/// use xuncha_rules::RuleSet;
+///
+/// let rules = RuleSet::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules")).unwrap();
+/// let scanner = Scanner::new(
+///     Matcher::new(Arc::new(rules)).unwrap(),
+///     Licensing::without_registry(),
+/// );
+/// let posting = Posting {
+///     id: "demo-2".into(),
+///     description: Some("代招各大厂普工，推荐进厂，包吃包住。".into()),
+///     ..Posting::default()
+/// };
+/// let leads = scanner.leads(&posting, "2026-12-01T08:00:00Z");
+/// let licence = leads.iter().find(|l| l.category == Category::LicenseMissing).unwrap();
+/// // No registry was consulted: the text alone is an indicator, not proof.
+/// assert_eq!(licence.severity, Severity::Indicator);
+/// ```
 #[derive(Clone)]
 pub struct Scanner {
     matcher: Arc<Matcher>,
