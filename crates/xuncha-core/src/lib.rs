@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 mod category;
+mod clock;
 mod frontier;
 mod hash;
 mod lead;
@@ -20,6 +21,7 @@ mod posting;
 mod str_enum;
 
 pub use category::{Category, Family, ParseCategoryError, ParseSeverityError, Severity};
+pub use clock::{now_rfc3339, rfc3339};
 pub use frontier::{BoxFuture, Frontier, FrontierEntry, FrontierError, PageKind};
 pub use hash::{hex, lead_id, sha256_hex};
 pub use lead::{Finding, Lead, LegalRef, LicenceLookup, PostingRef, Span, LEAD_SCHEMA};

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use prometheus::Registry;
 use serde::Serialize;
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
@@ -640,7 +639,7 @@ impl Inner {
             );
             return Ok(());
         }
-        let captured_at = resp.captured_at.format(&Rfc3339).unwrap_or_default();
+        let captured_at = xuncha_core::rfc3339(resp.captured_at);
         // A posting whose page cannot be kept as evidence is not sent: a lead without
         // evidence cannot open a case.
         if let Err(e) = self.evidence.keep(&entry.url, &resp, &self.cfg.user_agent) {
@@ -675,9 +674,7 @@ impl Inner {
         let mut record = OperatorRecord {
             schema: OPERATOR_SCHEMA.to_owned(),
             source: p.name.clone(),
-            checked_at: OffsetDateTime::now_utc()
-                .format(&Rfc3339)
-                .unwrap_or_default(),
+            checked_at: xuncha_core::now_rfc3339(),
             ..OperatorRecord::default()
         };
         for raw in p.operator_urls() {

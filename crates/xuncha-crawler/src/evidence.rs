@@ -6,7 +6,6 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use xuncha_core::sha256_hex;
 
 use crate::fetch::Response;
@@ -109,7 +108,7 @@ impl EvidenceStore {
         resp: &Response,
         user_agent: &str,
     ) -> io::Result<String> {
-        let captured_at = resp.captured_at.format(&Rfc3339).unwrap_or_default();
+        let captured_at = xuncha_core::rfc3339(resp.captured_at);
         let mut capture = self.capture(
             asked,
             resp.final_url.as_str(),

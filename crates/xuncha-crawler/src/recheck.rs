@@ -22,12 +22,9 @@
 //!   never counts as gone.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 use std::sync::Arc;
 
 use prometheus::{IntCounterVec, Opts, Registry};
-use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -61,35 +58,17 @@ pub struct RecheckTarget {
     pub flagged: Vec<String>,
 }
 
-/// What a recheck found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PageOutcome {
-    /// The posting is shown with (some of) its flagged text.
-    Online,
-    /// The posting is shown without its flagged text.
-    Changed,
-    /// 404, 410, or the posting is no longer shown.
-    Gone,
-    /// Nothing could be concluded.
-    Error,
-}
-
-impl PageOutcome {
-    /// Snake-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PageOutcome::Online => "online",
-            PageOutcome::Changed => "changed",
-            PageOutcome::Gone => "gone",
-            PageOutcome::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for PageOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
+xuncha_core::str_enum! {
+    /// What a recheck found.
+    pub enum PageOutcome("page outcome") {
+        /// The posting is shown with (some of) its flagged text.
+        Online => "online",
+        /// The posting is shown without its flagged text.
+        Changed => "changed",
+        /// 404, 410, or the posting is no longer shown.
+        Gone => "gone",
+        /// Nothing could be concluded.
+        Error => "error",
     }
 }
 
@@ -315,7 +294,7 @@ impl Rechecker {
             k.url.domain().and_then(|d| d.rsplit('.').next()),
         );
         let doc = parse(&html).map_err(|why| format!("{url}: {why}"))?;
-        let fetched_at = k.resp.captured_at.format(&Rfc3339).unwrap_or_default();
+        let fetched_at = xuncha_core::rfc3339(k.resp.captured_at);
         let site = k.site.as_deref().and_then(|n| self.inner.site_named(n));
         let host = k.url.host_str().unwrap_or("url").to_owned();
         let (name, fields) = match site {

@@ -15,11 +15,11 @@
 //! behind an `Arc` and swap the whole thing to reload rules.
 #![deny(missing_docs)]
 
-pub mod anchors;
-pub mod clause;
-pub mod location;
-pub mod normalize;
-pub mod prefilter;
+mod anchors;
+mod clause;
+mod location;
+mod normalize;
+mod prefilter;
 pub mod salary;
 
 mod context;
@@ -40,7 +40,8 @@ use xuncha_rules::{Phrase, RuleBody, RuleSet};
 use context::{Attributes, FieldContext};
 pub use examples::{example_posting, ExampleFailure, ExampleReport};
 use location::Locator;
-use normalize::{NormText, Normalizer, Scratch};
+use normalize::Scratch;
+pub use normalize::{NormText, Normalizer};
 pub use prefilter::{Prefilter, PrefilterKind};
 
 /// Name and version written into every lead.

@@ -13,8 +13,9 @@ use xuncha_core::{Lead, LEAD_SCHEMA};
 
 use crate::metrics::Metrics;
 use crate::record::{DeadLetter, Payload, Reason, Record};
-use crate::scan_loop::{count_dead_letters, next_batch, now_rfc3339, retry, LoopConfig, Next};
+use crate::scan_loop::{count_dead_letters, next_batch, retry, LoopConfig, Next};
 use crate::stage::{CaseStore, DeadLetterSink, Source};
+use xuncha_core::now_rfc3339;
 
 /// What a filing run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

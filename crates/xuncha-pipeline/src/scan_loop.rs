@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use tokio::sync::watch;
-use xuncha_core::Lead;
+use xuncha_core::{now_rfc3339, Lead};
 use xuncha_matcher::Matcher;
 
 use crate::decode::decode;
@@ -278,11 +278,4 @@ where
             }
         }
     }
-}
-
-/// Now, RFC 3339.
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }

@@ -1,7 +1,6 @@
 //! Whether a publisher recruits for others (职业中介), which is what needs the licence.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -10,56 +9,37 @@ use xuncha_core::Span;
 
 use crate::name::normalize_name;
 
-/// What kind of sign of recruiting for others.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SignalKind {
-    /// 代招, 代理招聘, 委托招聘.
-    RecruitsForOthers,
-    /// 劳务中介, 职业中介, 中介公司.
-    Intermediary,
-    /// 推荐入职, 推荐进厂, 介绍入职, 安排进厂, 包进厂 (not 安排入职 or 安排上岗, which
-    /// employers say of their own hires).
-    Referral,
-    /// 劳务输送, 输送人员 (not 输送带, a conveyor).
-    LabourSupply,
-    /// 各大厂, 多家工厂, 多家企业: jobs at many employers.
-    ManyEmployers,
-    /// Several employers named in one posting.
-    SeveralEmployers,
-    /// The publisher's or company's name is that of an intermediary: 人力资源, 职业介绍,
-    /// 人才服务, 猎头, 中介.
-    AgencyName,
-    /// 劳务派遣 in the name. Weak: a dispatch company holds a different licence
-    /// (劳务派遣经营许可证) and is the employer of the workers it recruits, so this alone
-    /// does not make a publisher an agency.
-    DispatchName,
+xuncha_core::str_enum! {
+    /// What kind of sign of recruiting for others.
+    #[derive(PartialOrd, Ord)]
+    pub enum SignalKind("agency signal") {
+        /// 代招, 代理招聘, 委托招聘.
+        RecruitsForOthers => "recruits_for_others",
+        /// 劳务中介, 职业中介, 中介公司.
+        Intermediary => "intermediary",
+        /// 推荐入职, 推荐进厂, 介绍入职, 安排进厂, 包进厂 (not 安排入职 or 安排上岗, which
+        /// employers say of their own hires).
+        Referral => "referral",
+        /// 劳务输送, 输送人员 (not 输送带, a conveyor).
+        LabourSupply => "labour_supply",
+        /// 各大厂, 多家工厂, 多家企业: jobs at many employers.
+        ManyEmployers => "many_employers",
+        /// Several employers named in one posting.
+        SeveralEmployers => "several_employers",
+        /// The publisher's or company's name is that of an intermediary: 人力资源, 职业介绍,
+        /// 人才服务, 猎头, 中介.
+        AgencyName => "agency_name",
+        /// 劳务派遣 in the name. Weak: a dispatch company holds a different licence
+        /// (劳务派遣经营许可证) and is the employer of the workers it recruits, so this alone
+        /// does not make a publisher an agency.
+        DispatchName => "dispatch_name",
+    }
 }
 
 impl SignalKind {
-    /// Snake-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SignalKind::RecruitsForOthers => "recruits_for_others",
-            SignalKind::Intermediary => "intermediary",
-            SignalKind::Referral => "referral",
-            SignalKind::LabourSupply => "labour_supply",
-            SignalKind::ManyEmployers => "many_employers",
-            SignalKind::SeveralEmployers => "several_employers",
-            SignalKind::AgencyName => "agency_name",
-            SignalKind::DispatchName => "dispatch_name",
-        }
-    }
-
     /// Whether the signal alone shows that the publisher recruits for others.
     pub fn is_strong(self) -> bool {
         self != SignalKind::DispatchName
-    }
-}
-
-impl fmt::Display for SignalKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -1,7 +1,6 @@
 //! The decision: does this posting's publisher recruit for others without a licence the
 //! 名录 confirms?
 
-use std::fmt;
 use std::sync::{Arc, LazyLock};
 
 use regex::Regex;
@@ -22,51 +21,35 @@ pub const RULE_NO_LICENCE: &str = "LIC-NOLICENSE-001";
 /// Rule id of findings about a licence whose scope lacks 网络招聘服务.
 pub const RULE_SCOPE: &str = "LIC-SCOPE-001";
 
-/// What the check concluded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Nothing shows that the publisher recruits for others: no licence is needed.
-    NotAnAgency,
-    /// A public employment or talent service (公共就业和人才服务机构, 人社部门, a school's
-    /// 就业指导中心): not a 经营性 agency, so the licence duty does not apply.
-    PublicService,
-    /// Listed, valid on the day, and in scope.
-    Licensed,
-    /// An agency the registry does not list (by the numbers, codes and names shown).
-    NotFound,
-    /// The publisher is listed, but the licence number the posting shows is not.
-    NumberNotListed,
-    /// The licence number or credit code shown is listed under another organisation's name.
-    NameMismatch,
-    /// Listed, but the licence had expired on the day.
-    Expired,
-    /// Listed and valid, but the scope does not include 网络招聘服务 and it recruits online.
-    ScopeLacksOnline,
-    /// The text itself says there is no licence (申请中, 暂无, 无需…) and the registry
-    /// does not contradict it.
-    SaysNoLicence,
-    /// An agency, but no registry was consulted, so only its own statements could tell.
-    NoRegistry,
+xuncha_core::str_enum! {
+    /// What the check concluded.
+    pub enum Outcome("licence outcome") {
+        /// Nothing shows that the publisher recruits for others: no licence is needed.
+        NotAnAgency => "not_an_agency",
+        /// A public employment or talent service (公共就业和人才服务机构, 人社部门, a school's
+        /// 就业指导中心): not a 经营性 agency, so the licence duty does not apply.
+        PublicService => "public_service",
+        /// Listed, valid on the day, and in scope.
+        Licensed => "licensed",
+        /// An agency the registry does not list (by the numbers, codes and names shown).
+        NotFound => "not_found",
+        /// The publisher is listed, but the licence number the posting shows is not.
+        NumberNotListed => "number_not_listed",
+        /// The licence number or credit code shown is listed under another organisation's name.
+        NameMismatch => "name_mismatch",
+        /// Listed, but the licence had expired on the day.
+        Expired => "expired",
+        /// Listed and valid, but the scope does not include 网络招聘服务 and it recruits online.
+        ScopeLacksOnline => "scope_lacks_online",
+        /// The text itself says there is no licence (申请中, 暂无, 无需…) and the registry
+        /// does not contradict it.
+        SaysNoLicence => "says_no_licence",
+        /// An agency, but no registry was consulted, so only its own statements could tell.
+        NoRegistry => "no_registry",
+    }
 }
 
 impl Outcome {
-    /// Snake-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::NotAnAgency => "not_an_agency",
-            Outcome::PublicService => "public_service",
-            Outcome::Licensed => "licensed",
-            Outcome::NotFound => "not_found",
-            Outcome::NumberNotListed => "number_not_listed",
-            Outcome::NameMismatch => "name_mismatch",
-            Outcome::Expired => "expired",
-            Outcome::ScopeLacksOnline => "scope_lacks_online",
-            Outcome::SaysNoLicence => "says_no_licence",
-            Outcome::NoRegistry => "no_registry",
-        }
-    }
-
     /// Whether this outcome is a `license.missing` violation.
     pub fn is_violation(self) -> bool {
         matches!(
@@ -78,12 +61,6 @@ impl Outcome {
                 | Outcome::ScopeLacksOnline
                 | Outcome::SaysNoLicence
         )
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

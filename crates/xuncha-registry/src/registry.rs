@@ -4,8 +4,6 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use serde::Serialize;
-
 use crate::entry::{licence_key, Entry};
 use crate::name::{
     bare_of_folded, folded, has_trade_name, keys, norm_of_folded, region_short_forms,
@@ -13,47 +11,29 @@ use crate::name::{
 };
 use crate::text::find_licence_numbers;
 
-/// How a query found an entry, from the most to the least certain name match.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MatchedBy {
-    /// The name exactly as listed.
-    ExactName,
-    /// The same name written differently: width, brackets, spaces, 有限责任公司/有限公司.
-    NormalisedName,
-    /// The query is a branch (`…分公司`, `…分店`, `…营业部`) of the listed company.
-    Branch,
-    /// The name differs from the listed one only by a province or city name, and no
-    /// other listed organisation shares the rest.
-    NameWithoutRegion,
-    /// The 统一社会信用代码.
-    CreditCode,
-    /// The licence number.
-    LicenceNo,
+xuncha_core::str_enum! {
+    /// How a query found an entry, from the most to the least certain name match.
+    pub enum MatchedBy("match kind") {
+        /// The name exactly as listed.
+        ExactName => "exact_name",
+        /// The same name written differently: width, brackets, spaces, 有限责任公司/有限公司.
+        NormalisedName => "normalised_name",
+        /// The query is a branch (`…分公司`, `…分店`, `…营业部`) of the listed company.
+        Branch => "branch",
+        /// The name differs from the listed one only by a province or city name, and no
+        /// other listed organisation shares the rest.
+        NameWithoutRegion => "name_without_region",
+        /// The 统一社会信用代码.
+        CreditCode => "credit_code",
+        /// The licence number.
+        LicenceNo => "licence_no",
+    }
 }
 
 impl MatchedBy {
-    /// Snake-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MatchedBy::ExactName => "exact_name",
-            MatchedBy::NormalisedName => "normalised_name",
-            MatchedBy::Branch => "branch",
-            MatchedBy::NameWithoutRegion => "name_without_region",
-            MatchedBy::CreditCode => "credit_code",
-            MatchedBy::LicenceNo => "licence_no",
-        }
-    }
-
     /// Whether this is a match by name (as opposed to by a number).
     pub fn is_name(self) -> bool {
         !matches!(self, MatchedBy::CreditCode | MatchedBy::LicenceNo)
-    }
-}
-
-impl fmt::Display for MatchedBy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use xuncha_core::Lead;
 
 use crate::sqlite::CaseQueue;
-use xuncha_pipeline::scan_loop::now_rfc3339;
+use xuncha_core::now_rfc3339;
 use xuncha_pipeline::{CaseStore, DeadLetter, DeadLetterSink, LeadSink};
 
 /// Leads and dead letters into the case queue; durable once the transaction commits.

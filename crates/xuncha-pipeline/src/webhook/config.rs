@@ -5,29 +5,21 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 use xuncha_core::Severity;
 
-/// What the receiving end of a webhook understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Format {
-    /// 企业微信 group robot: `{"msgtype":"markdown","markdown":{"content":…}}`.
-    Wecom,
-    /// 钉钉 group robot: `{"msgtype":"markdown","markdown":{"title":…,"text":…}}`, signed
-    /// when the webhook has a `secret`.
-    Dingtalk,
-    /// The lead itself (docs/data-contracts.md), or an `xuncha.alert_summary/1` object.
-    Json,
+xuncha_core::str_enum! {
+    /// What the receiving end of a webhook understands.
+    #[derive(serde::Deserialize)]
+    pub enum Format("webhook format") {
+        /// 企业微信 group robot: `{"msgtype":"markdown","markdown":{"content":…}}`.
+        Wecom => "wecom",
+        /// 钉钉 group robot: `{"msgtype":"markdown","markdown":{"title":…,"text":…}}`, signed
+        /// when the webhook has a `secret`.
+        Dingtalk => "dingtalk",
+        /// The lead itself (docs/data-contracts.md), or an `xuncha.alert_summary/1` object.
+        Json => "json",
+    }
 }
 
 impl Format {
-    /// The lower-case name used in the config file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Wecom => "wecom",
-            Format::Dingtalk => "dingtalk",
-            Format::Json => "json",
-        }
-    }
-
     /// Whether the receiver is a chat robot that answers HTTP 200 with `{"errcode":N}`.
     pub fn is_robot(self) -> bool {
         matches!(self, Format::Wecom | Format::Dingtalk)

@@ -14,22 +14,13 @@ use xuncha_core::{Category, Lead};
 
 use super::config::Limit;
 
-/// What a throttle key is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyKind {
-    /// A publisher (the posting's publisher, else its company, else its source site).
-    Publisher,
-    /// A rule id.
-    Rule,
-}
-
-impl KeyKind {
-    /// `publisher` or `rule`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyKind::Publisher => "publisher",
-            KeyKind::Rule => "rule",
-        }
+xuncha_core::str_enum! {
+    /// What a throttle key is.
+    pub enum KeyKind("throttle key") {
+        /// A publisher (the posting's publisher, else its company, else its source site).
+        Publisher => "publisher",
+        /// A rule id.
+        Rule => "rule",
     }
 }
 
@@ -133,7 +124,7 @@ impl Keyed {
             .entry(key.to_string())
             .or_insert_with(|| Window {
                 opened: now,
-                opened_at: crate::scan_loop::now_rfc3339(),
+                opened_at: xuncha_core::now_rfc3339(),
                 total: 0,
                 sent: 0,
                 held: false,

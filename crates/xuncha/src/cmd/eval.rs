@@ -157,7 +157,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             *p = embed(p, &hosts);
         }
     }
-    let now = super::now_rfc3339();
+    let now = xuncha_core::now_rfc3339();
     let outcomes: Vec<Outcome> = records
         .into_par_iter()
         .map(|(p, gold)| Outcome {

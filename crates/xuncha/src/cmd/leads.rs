@@ -332,7 +332,7 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
                 &crate::output::CASE_COLUMNS,
             );
             p.report_meta(crate::report::ReportMeta {
-                generated_at: super::now_rfc3339(),
+                generated_at: xuncha_core::now_rfc3339(),
                 inputs: vec![db.db.display().to_string()],
                 ..Default::default()
             });
@@ -404,7 +404,7 @@ fn act(
     who: &str,
     note: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let Some(events) = q.change(lead_id, change, who, note, &super::now_rfc3339())? else {
+    let Some(events) = q.change(lead_id, change, who, note, &xuncha_core::now_rfc3339())? else {
         eprintln!("no lead {} in {}", terminal(lead_id), db.db.display());
         return Ok(ExitCode::FAILURE);
     };

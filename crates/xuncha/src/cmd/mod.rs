@@ -85,13 +85,6 @@ pub fn load_licensing(path: Option<&std::path::Path>) -> anyhow::Result<Licensin
     ))
 }
 
-/// Now, RFC 3339, for `detected_at`.
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// Settings loaded and checked, logs started, and a multi-threaded runtime for a long-running
 /// command (`run`, `file`).
 pub(crate) fn service(

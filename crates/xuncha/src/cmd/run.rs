@@ -278,7 +278,7 @@ async fn write_operator_leads<L: LeadSink>(
     scanner: SharedScanner,
 ) {
     while let Some(record) = operators.recv().await {
-        let now = super::now_rfc3339();
+        let now = xuncha_core::now_rfc3339();
         if let Some(lead) = scanner.get().operator_lead(&record, &now) {
             tracing::info!(site = %record.source, lead_id = %lead.lead_id, "homepage shows no licence");
             if let Err(e) = sink.write(std::slice::from_ref(&lead)).await {

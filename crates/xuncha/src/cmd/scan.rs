@@ -221,7 +221,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let format = (args.format).unwrap_or(Format::default_for(args.output.as_deref(), tty));
     let sink = crate::output::open(args.output.as_deref())?;
     let keep = |l: &Lead| args.min_severity.is_none_or(|m| l.severity >= m);
-    let now = super::now_rfc3339();
+    let now = xuncha_core::now_rfc3339();
     let mut out = Output::new(io::BufWriter::new(sink), format, tty, old.is_some())?;
     let (mut postings, mut leads, mut bad, mut bytes) = (0usize, 0usize, 0usize, 0u64);
     let mut batch = Vec::with_capacity(BATCH);
