@@ -2,7 +2,8 @@
 # Everything CI checks, cheapest failure first. Run from anywhere: bash scripts/test.sh
 #
 # The Kafka integration tests start their own brokers (Tansu, see scripts/broker.sh) on
-# 127.0.0.1; the broker is built once per machine and cached outside the checkout.
+# 127.0.0.1; the broker is built once per machine and cached outside the checkout. The case
+# store tests start their own PostgreSQL clusters (scripts/postgres.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,10 @@ TANSU_BIN=$(bash scripts/broker.sh install)
 # The HTML report is checked in a real browser: Debian's chromium, installed if missing.
 CHROMIUM=$(bash scripts/chromium.sh)
 export CHROMIUM
+# The case store is tested on PostgreSQL as well as SQLite: Debian's server, installed if
+# missing; each test starts a throwaway cluster of its own.
+XUNCHA_PG_BIN=$(bash scripts/postgres.sh)
+export XUNCHA_PG_BIN
 export TANSU_BIN
 # Every rule's own examples; a failing example fails the build.
 cargo run --locked --quiet -- rules test

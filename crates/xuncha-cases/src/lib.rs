@@ -16,10 +16,27 @@
 //! not only by the code's good manners. That history is what a lead needs to become an
 //! administrative case.
 //!
+//! Two databases hold it, chosen by the `db` setting ([`Location`]): a SQLite file (the
+//! embedded default) or PostgreSQL (a team's queue, pooled, a lost connection retried).
+//! The queries are written once over both; the schema of each is a series of versioned
+//! migrations applied on open, and a database migrated by a newer release is refused.
+//!
 //! The store plugs into the pipeline as a lead sink, a dead-letter sink and a
-//! [`xuncha_pipeline::CaseStore`] ([`sqlite::SqliteSink`]); the pipeline knows only those
+//! [`xuncha_pipeline::CaseStore`] ([`CaseSink`]); the pipeline knows only those
 //! interfaces, not the store.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-pub mod sqlite;
+mod db;
+mod events;
+pub mod migrate;
+mod queue;
+mod sink;
+
+pub use db::Location;
+pub use events::{Change, Event, Verdict, MAX_ACTOR_CHARS, MAX_NOTE_CHARS};
+pub use queue::{
+    format_time, CaseQueue, DueLead, Filter, LeadRow, Recheck, RecheckOutcome, Status,
+    GONE_CONFIRMED_AFTER,
+};
+pub use sink::CaseSink;

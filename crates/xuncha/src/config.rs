@@ -2,6 +2,7 @@
 //! overridden by `XUNCHA_*` environment variables.
 
 use std::path::{Path, PathBuf};
+use xuncha_cases::Location;
 
 use anyhow::Context;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -180,8 +181,9 @@ pub struct Config {
     pub rules: PathBuf,
     /// Rule reload.
     pub reload: Reload,
-    /// SQLite case queue (embedded mode).
-    pub db: PathBuf,
+    /// The case store: a SQLite file (a path or `sqlite://path`, the embedded default) or a
+    /// `postgres://user@host:port/db` URL (a team's queue).
+    pub db: String,
     /// Telemetry endpoint.
     pub http: Http,
     /// Inbox folder (embedded mode).
@@ -353,21 +355,26 @@ impl Config {
         if self.mode == Mode::Embedded {
             // The shipped default folder is made on first run; any other is the operator's
             // and must exist, so a mistyped path is an error, not a new empty queue.
-            let parent = self.db.parent().filter(|p| !p.as_os_str().is_empty());
-            let default_dir = Config::default().db.parent().map(Path::to_path_buf);
-            if let Some(dir) = parent {
+            if let Location::Sqlite(db) = Location::parse(&self.db) {
+                let parent = db.parent().filter(|p| !p.as_os_str().is_empty());
+                let default_dir = match Location::parse(&Config::default().db) {
+                    Location::Sqlite(d) => d.parent().map(Path::to_path_buf),
+                    Location::Postgres(_) => None,
+                };
+                if let Some(dir) = parent {
+                    anyhow::ensure!(
+                        dir.is_dir() || Some(dir.to_path_buf()) == default_dir,
+                        "db (XUNCHA_DB) is {}, but the folder {} does not exist: create it, or check the path",
+                        db.display(),
+                        dir.display()
+                    );
+                }
                 anyhow::ensure!(
-                    dir.is_dir() || Some(dir.to_path_buf()) == default_dir,
-                    "db (XUNCHA_DB) is {}, but the folder {} does not exist: create it, or check the path",
-                    self.db.display(),
-                    dir.display()
+                    !db.is_dir(),
+                    "db (XUNCHA_DB) is {}, a folder: name the database file in it",
+                    db.display()
                 );
             }
-            anyhow::ensure!(
-                !self.db.is_dir(),
-                "db (XUNCHA_DB) is {}, a folder: name the database file in it",
-                self.db.display()
-            );
         }
         Ok(())
     }

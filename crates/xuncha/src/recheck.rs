@@ -13,7 +13,7 @@ use prometheus::Registry;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::watch;
-use xuncha_cases::sqlite::{format_time, CaseQueue, DueLead, Recheck, RecheckOutcome};
+use xuncha_cases::{format_time, CaseQueue, DueLead, Recheck, RecheckOutcome};
 use xuncha_crawler::{
     canonicalize, parse_duration, CrawlerConfig, GenericSite, PageOutcome, RecheckResult,
     RecheckTarget, Rechecker, SiteProfile,
@@ -210,7 +210,7 @@ pub async fn run_periodically(
         let round = recheck_round(&queue, &rechecker, after, limit, |_, _| {});
         tokio::select! {
             r = round => match r {
-                Ok(s) if s.leads > 0 => tracing::info!(db = %queue.path().display(), "{s}"),
+                Ok(s) if s.leads > 0 => tracing::info!(db = %queue.location(), "{s}"),
                 Ok(_) => tracing::debug!("no lead due for a recheck"),
                 Err(e) => tracing::error!(error = %format!("{e:#}"), "recheck round failed"),
             },

@@ -505,7 +505,7 @@ fn the_filer_files_each_lead_once_and_dead_letters_what_is_no_lead() {
     );
     assert!(filer.terminate().success(), "{}", tail(&filer.log));
 
-    let q = xuncha_cases::sqlite::CaseQueue::open(&db).unwrap();
+    let q = xuncha_cases::CaseQueue::open(&db).unwrap();
     let distinct: BTreeSet<&str> = leads.iter().map(|l| l.lead_id.as_str()).collect();
     assert_eq!(q.count().unwrap() as usize, distinct.len());
     let first = q.get(&leads[0].lead_id).unwrap().unwrap();
@@ -526,7 +526,7 @@ fn the_filer_files_each_lead_once_and_dead_letters_what_is_no_lead() {
         1.0,
         "nothing replayed"
     );
-    let q = xuncha_cases::sqlite::CaseQueue::open(&db).unwrap();
+    let q = xuncha_cases::CaseQueue::open(&db).unwrap();
     assert_eq!(q.get(&leads[0].lead_id).unwrap().unwrap().seen_count, 3);
     assert_eq!(q.count().unwrap() as usize, distinct.len());
 }

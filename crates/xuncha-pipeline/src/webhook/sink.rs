@@ -396,8 +396,13 @@ impl Worker {
             self.counters.duplicate.inc();
             return;
         }
-        if let Some(record) = &self.record {
-            match record.delivered(&self.cfg.name, &lead.lead_id) {
+        if let Some(record) = self.record.clone() {
+            // The record is a database: its calls block, so they run off the async threads.
+            let (name, id) = (self.cfg.name.clone(), lead.lead_id.clone());
+            let delivered = tokio::task::spawn_blocking(move || record.delivered(&name, &id))
+                .await
+                .unwrap_or_else(|e| Err(anyhow::anyhow!("alert record lookup: {e}")));
+            match delivered {
                 Ok(true) => {
                     self.counters.duplicate.inc();
                     return;
@@ -413,8 +418,13 @@ impl Worker {
             match self.deliver(&Message::Lead(lead)).await {
                 Ok(()) => {
                     self.counters.sent.inc();
-                    if let Some(record) = &self.record {
-                        if let Err(e) = record.record_delivery(&self.cfg.name, &lead.lead_id) {
+                    if let Some(record) = self.record.clone() {
+                        let (name, id) = (self.cfg.name.clone(), lead.lead_id.clone());
+                        let recorded =
+                            tokio::task::spawn_blocking(move || record.record_delivery(&name, &id))
+                                .await
+                                .unwrap_or_else(|e| Err(anyhow::anyhow!("alert record: {e}")));
+                        if let Err(e) = recorded {
                             tracing::warn!(webhook = self.cfg.name, error = %format!("{e:#}"), "alert delivered but not recorded");
                         }
                     }

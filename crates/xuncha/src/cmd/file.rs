@@ -2,11 +2,10 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus::Registry;
-use xuncha_cases::sqlite::{CaseQueue, SqliteSink};
+use xuncha_cases::{CaseSink, Location};
 use xuncha_pipeline::filing;
 use xuncha_pipeline::kafka::{ensure_topics, KafkaDeadLetterSink, KafkaSource};
 use xuncha_pipeline::{LoopConfig, Metrics};
@@ -42,9 +41,7 @@ async fn file(config: Config) -> anyhow::Result<filing::FilingStats> {
     let registry = Registry::new();
     let metrics = Metrics::new(&registry)?;
     let stop_rx = super::run::stop_on_signal();
-    let store = SqliteSink(Arc::new(
-        CaseQueue::open(&config.db)?.confirm_gone_after(config.recheck.confirm_gone_after()?),
-    ));
+    let store = CaseSink(super::open_store(&config).await?);
     let k = &config.kafka;
     ensure_topics(k, &[]).await?;
     let source = KafkaSource::subscribe(k, &k.topics.leads, &k.filer_group, metrics.clone())?;
@@ -52,7 +49,7 @@ async fn file(config: Config) -> anyhow::Result<filing::FilingStats> {
     let addr = telemetry::serve(&config.http.addr, registry.clone(), metrics.ready.clone()).await?;
     tracing::info!(%addr, "serving /metrics /healthz /readyz");
     metrics.ready.set(1);
-    tracing::info!(brokers = %k.brokers, group = %k.filer_group, topic = %k.topics.leads, db = %config.db.display(), "filing");
+    tracing::info!(brokers = %k.brokers, group = %k.filer_group, topic = %k.topics.leads, db = %Location::parse(&config.db), "filing");
     let loop_config = LoopConfig {
         batch_size: config.scan.batch_size,
         max_record_bytes: config.scan.max_record_bytes,

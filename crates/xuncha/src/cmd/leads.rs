@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use crate::neutralise::terminal;
 use anyhow::Context;
-use xuncha_cases::sqlite::{
-    format_time, CaseQueue, Change, Event, Filter, LeadRow, Recheck, RecheckOutcome, Status,
-    Verdict,
+use xuncha_cases::{
+    format_time, CaseQueue, Change, Event, Filter, LeadRow, Location, Recheck, RecheckOutcome,
+    Status, Verdict,
 };
 use xuncha_core::{Category, Severity};
 use xuncha_crawler::{parse_duration, CrawlerConfig, GenericSite};
@@ -20,14 +20,14 @@ use crate::output::{Format, Printer};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Db {
-    /// The SQLite case queue.
+    /// The case store: a SQLite file, or a `postgres://` URL.
     #[arg(
         long,
         env = "XUNCHA_DB",
         default_value = "data/xuncha.db",
         global = true
     )]
-    pub db: PathBuf,
+    pub db: String,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -211,13 +211,16 @@ pub struct RecheckArgs {
 }
 
 pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
-    if !db.db.exists() {
-        anyhow::bail!(
-            "no case queue at {} (run `xuncha run` first, or set --db / XUNCHA_DB)",
-            db.db.display()
-        );
+    let location = Location::parse(&db.db);
+    if let Location::Sqlite(path) = &location {
+        if !path.exists() {
+            anyhow::bail!(
+                "no case queue at {} (run `xuncha run` first, or set --db / XUNCHA_DB)",
+                path.display()
+            );
+        }
     }
-    let q = CaseQueue::open(&db.db)?;
+    let q = CaseQueue::open_at(&location)?;
     let out = io::stdout();
     match cmd {
         Command::List { filter } => {
@@ -261,7 +264,7 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Show { lead_id, json } => {
             let Some(r) = q.get(&lead_id)? else {
-                eprintln!("no lead {lead_id} in {}", db.db.display());
+                eprintln!("no lead {lead_id} in {}", location);
                 return Ok(ExitCode::FAILURE);
             };
             let history = q.history(&lead_id)?;
@@ -333,7 +336,7 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             );
             p.report_meta(crate::report::ReportMeta {
                 generated_at: xuncha_core::now_rfc3339(),
-                inputs: vec![db.db.display().to_string()],
+                inputs: vec![location.to_string()],
                 ..Default::default()
             });
             for r in &rows {
@@ -384,13 +387,13 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
                     Change::Verdict(v)
                 }
             };
-            return act(&q, &db, &lead_id, &change, &who, note.as_deref());
+            return act(&q, &lead_id, &change, &who, note.as_deref());
         }
         Command::Note {
             lead_id,
             text,
             actor,
-        } => return act(&q, &db, &lead_id, &Change::Note, &actor.name(), Some(&text)),
+        } => return act(&q, &lead_id, &Change::Note, &actor.name(), Some(&text)),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -398,14 +401,13 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
 /// Applies one change as `who` and prints the events it wrote.
 fn act(
     q: &CaseQueue,
-    db: &Db,
     lead_id: &str,
     change: &Change,
     who: &str,
     note: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let Some(events) = q.change(lead_id, change, who, note, &xuncha_core::now_rfc3339())? else {
-        eprintln!("no lead {} in {}", terminal(lead_id), db.db.display());
+        eprintln!("no lead {} in {}", terminal(lead_id), q.location());
         return Ok(ExitCode::FAILURE);
     };
     if events.is_empty() {
@@ -511,7 +513,7 @@ fn recheck(q: CaseQueue, args: RecheckArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let print = |d: &xuncha_cases::sqlite::DueLead, r: &xuncha_crawler::RecheckResult| {
+    let print = |d: &xuncha_cases::DueLead, r: &xuncha_crawler::RecheckResult| {
         let status = r.http_status.map_or("-".to_string(), |s| s.to_string());
         let mut line = format!("{}  {:<7} {:>3}  {}", d.lead_id, r.outcome, status, d.url);
         if let Some(e) = r.error.as_deref().filter(|_| {
@@ -524,20 +526,20 @@ fn recheck(q: CaseQueue, args: RecheckArgs) -> anyhow::Result<ExitCode> {
         }
         println!("{}", terminal(&line));
     };
+    // Looked up before the runtime starts: the store's calls block, and a PostgreSQL
+    // client must not block a thread that drives async tasks.
+    let mut due = Vec::new();
+    for id in &args.leads {
+        match q.due_lead(id)? {
+            Some(d) => due.push(d),
+            None => anyhow::bail!("no lead {id} with a posting URL in {}", q.location()),
+        }
+    }
     rt.block_on(async {
-        if !args.leads.is_empty() {
-            let mut due = Vec::new();
-            for id in &args.leads {
-                match q.due_lead(id)? {
-                    Some(d) => due.push(d),
-                    None => {
-                        anyhow::bail!("no lead {id} with a posting URL in {}", q.path().display())
-                    }
-                }
-            }
+        if !due.is_empty() {
             let s = crate::recheck::recheck_leads(&q, &rechecker, due, print).await?;
             eprintln!("{s}");
-            return Ok(());
+            return anyhow::Ok(());
         }
         match args.every {
             None => {

@@ -101,3 +101,17 @@ pub(crate) fn service(
         .context("starting the async runtime")?;
     Ok((config, rt))
 }
+
+/// The case store the settings name, opened (and migrated) off the async threads: its
+/// calls block, and a PostgreSQL client must not block a thread that drives tasks.
+pub(crate) async fn open_store(
+    config: &crate::config::Config,
+) -> anyhow::Result<Arc<xuncha_cases::CaseQueue>> {
+    let db = config.db.clone();
+    let gone_after = config.recheck.confirm_gone_after()?;
+    let q = tokio::task::spawn_blocking(move || {
+        xuncha_cases::CaseQueue::open_url(&db).map(|q| q.confirm_gone_after(gone_after))
+    })
+    .await??;
+    Ok(Arc::new(q))
+}

@@ -9,7 +9,7 @@ use anyhow::Context;
 use prometheus::Registry;
 use tokio::sync::mpsc;
 use tokio::sync::watch;
-use xuncha_cases::sqlite::{CaseQueue, SqliteSink};
+use xuncha_cases::CaseSink;
 use xuncha_core::Posting;
 use xuncha_crawler::{Crawler, CrawlerConfig, Frontier, OperatorRecord, SiteProfile};
 use xuncha_judge::Scanner;
@@ -78,9 +78,7 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
 
     // The embedded case queue also remembers which alerts went out, across restarts.
     let queue = match config.mode {
-        Mode::Embedded => Some(Arc::new(
-            CaseQueue::open(&config.db)?.confirm_gone_after(config.recheck.confirm_gone_after()?),
-        )),
+        Mode::Embedded => Some(super::open_store(&config).await?),
         Mode::Kafka => None,
     };
     let alerts = Alerts::start_with_record(
@@ -116,12 +114,12 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
                 &registry,
                 stop_rx.clone(),
             )?;
-            let sink = SqliteSink(queue.clone());
-            let leads = WithAlerts::new(SqliteSink(queue.clone()), alerts.clone());
+            let sink = CaseSink(queue.clone());
+            let leads = WithAlerts::new(CaseSink(queue.clone()), alerts.clone());
             let source = InboxSource::new(config.inbox.clone(), once)?
                 .max_record_bytes(config.scan.max_record_bytes);
             metrics.ready.set(1);
-            tracing::info!(inbox = %config.inbox.dir.display(), db = %config.db.display(), "watching the inbox");
+            tracing::info!(inbox = %config.inbox.dir.display(), db = %xuncha_cases::Location::parse(&config.db), "watching the inbox");
             let inbox = xuncha_pipeline::run(
                 source,
                 &leads,
@@ -136,7 +134,7 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
                 Some(c) => {
                     tokio::spawn(write_operator_leads(
                         c.operators,
-                        SqliteSink(queue.clone()),
+                        CaseSink(queue.clone()),
                         matcher.clone(),
                     ));
                     let crawl = xuncha_pipeline::run(

@@ -1,16 +1,17 @@
 use std::sync::Arc;
 
-use xuncha_core::Lead;
-
-use crate::sqlite::CaseQueue;
-use xuncha_core::now_rfc3339;
+use xuncha_core::{now_rfc3339, Lead};
 use xuncha_pipeline::{CaseStore, DeadLetter, DeadLetterSink, LeadSink};
 
-/// Leads and dead letters into the case queue; durable once the transaction commits.
-#[derive(Clone)]
-pub struct SqliteSink(pub Arc<CaseQueue>);
+use crate::CaseQueue;
 
-impl LeadSink for SqliteSink {
+/// Leads and dead letters into the case queue; durable once the transaction commits. The
+/// queue's calls block (on a SQLite lock or a PostgreSQL round trip), so they run on
+/// tokio's blocking threads.
+#[derive(Clone)]
+pub struct CaseSink(pub Arc<CaseQueue>);
+
+impl LeadSink for CaseSink {
     async fn write(&self, leads: &[Lead]) -> anyhow::Result<()> {
         let q = self.0.clone();
         let leads = leads.to_vec();
@@ -19,11 +20,11 @@ impl LeadSink for SqliteSink {
     }
 
     fn name(&self) -> &'static str {
-        "sqlite"
+        "case_store"
     }
 }
 
-impl CaseStore for SqliteSink {
+impl CaseStore for CaseSink {
     async fn file(&self, leads: &[Lead]) -> anyhow::Result<usize> {
         let q = self.0.clone();
         let leads = leads.to_vec();
@@ -31,11 +32,11 @@ impl CaseStore for SqliteSink {
     }
 
     fn name(&self) -> &'static str {
-        "sqlite"
+        "case_store"
     }
 }
 
-impl DeadLetterSink for SqliteSink {
+impl DeadLetterSink for CaseSink {
     async fn write(&self, dead: &[DeadLetter]) -> anyhow::Result<()> {
         let q = self.0.clone();
         let dead = dead.to_vec();
@@ -44,6 +45,6 @@ impl DeadLetterSink for SqliteSink {
     }
 
     fn name(&self) -> &'static str {
-        "sqlite"
+        "case_store"
     }
 }
