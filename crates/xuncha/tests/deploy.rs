@@ -508,3 +508,155 @@ fn deploy_files_are_consistent_with_the_code() {
     eprintln!("{summary}");
 }
 
+/// Each check on a small bad input: it must fail, naming the file and the line.
+mod bad_inputs {
+    use super::*;
+
+    fn code() -> Code {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        Code {
+            metrics: [("xuncha_ready".to_string(), "metrics.rs".to_string())].into(),
+            subcommands: strings(&["run", "file"]),
+            env_sections: vec!["kafka".into(), "http".into()],
+            env_special: [("http_addr".to_string(), "http.addr".to_string())].into(),
+            flag_envs: strings(&["XUNCHA_RULES"]),
+            settings_keys: strings(&["kafka", "kafka.group", "http", "http.addr"]),
+            ..Code::default()
+        }
+    }
+
+    fn one_problem(report: Report) -> String {
+        assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+        report.problems.into_iter().next().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_key_given_twice() {
+        let mut report = Report::default();
+        let src = Source::new("deploy/x.yml", "a: 1\nb:\n  c: 2\n  c: 3\n");
+        assert!(parse_yaml(&mut report, &src).is_none());
+        assert_eq!(
+            one_problem(report),
+            "deploy/x.yml:4: YAML does not parse: duplicate key \"c\" (first at line 3)"
+        );
+    }
+
+    #[test]
+    fn merged_keys_are_no_duplicates() {
+        let text = "base: &b\n  a: 1\n  b: 2\nuse:\n  <<: *b\n  a: 3\n";
+        let docs = yaml::load(text).expect("parses");
+        let used = docs[0].get("use").expect("use");
+        assert_eq!(used.get("a").map(Node::text), Some("3"));
+        assert_eq!(used.get("b").map(Node::text), Some("2"));
+    }
+
+    #[test]
+    fn an_unknown_metric() {
+        let text = "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: sum(xuncha_readdy) == 0\n";
+        let src = Source::new("deploy/alerts.yml", text);
+        let docs = yaml::load(text).expect("parses");
+        let mut report = Report::default();
+        metrics::check_rules(&mut report, &code(), &src, &docs[0]);
+        assert_eq!(
+            one_problem(report),
+            "deploy/alerts.yml:5: rule A: metric xuncha_readdy is registered nowhere in crates/*/src"
+        );
+    }
+
+    #[test]
+    fn an_unknown_subcommand() {
+        let text = "FROM debian:12\nENTRYPOINT [\"xuncha\"]\nCMD [\"serve\", \"--once\"]\n";
+        let src = Source::new("deploy/Dockerfile", text);
+        let mut report = Report::default();
+        dockerfile::check(&mut report, &Repo::real(), &code(), &src, None);
+        assert_eq!(
+            one_problem(report),
+            "deploy/Dockerfile:3: CMD: `xuncha serve --once` does not start with a subcommand (file, run)"
+        );
+    }
+
+    #[test]
+    fn an_unknown_variable() {
+        let text = "services:\n  scanner:\n    image: xuncha:1\n    environment:\n      XUNCHA_HTTP_ADDR: 0.0.0.0:1\n      XUNCHA_KAFKA_GRUOP: g\n";
+        let src = Source::new("deploy/docker-compose.yml", text);
+        let docs = yaml::load(text).expect("parses");
+        let mut report = Report::default();
+        compose::check(
+            &mut report,
+            &Repo::real(),
+            &code(),
+            &src,
+            &docs[0],
+            &BTreeSet::new(),
+        );
+        assert_eq!(
+            one_problem(report),
+            "deploy/docker-compose.yml:6: XUNCHA_KAFKA_GRUOP sets `kafka_gruop`, which is no key of config/default.toml or config/kafka.toml"
+        );
+    }
+
+    #[test]
+    fn a_variable_nothing_reads() {
+        let src = Source::new("deploy/Dockerfile", "FROM debian:12\nENV XUNCHA_RULEZ=/r\n");
+        let mut report = Report::default();
+        dockerfile::check(&mut report, &Repo::real(), &code(), &src, None);
+        assert_eq!(
+            one_problem(report),
+            "deploy/Dockerfile:2: XUNCHA_RULEZ is read by nothing in xuncha (neither a setting nor a flag's env)"
+        );
+    }
+
+    #[test]
+    fn a_missing_copy_source() {
+        let text = "FROM debian:12\n# the rules\nCOPY rules /r\nCOPY no/such/dir \\\n     /x\n";
+        let src = Source::new("deploy/Dockerfile", text);
+        let mut report = Report::default();
+        dockerfile::check(&mut report, &Repo::real(), &code(), &src, None);
+        assert_eq!(
+            one_problem(report),
+            "deploy/Dockerfile:4: COPY no/such/dir: no such path in the build context (the repository root)"
+        );
+    }
+
+    #[test]
+    fn a_copy_source_the_dockerignore_drops() {
+        let src = Source::new("deploy/Dockerfile", "FROM debian:12\nCOPY rules /r\n");
+        let ignore = dockerfile::Ignore::parse("deploy/Dockerfile.dockerignore", "*\n!config\n");
+        let mut report = Report::default();
+        dockerfile::check(&mut report, &Repo::real(), &code(), &src, Some(&ignore));
+        assert_eq!(
+            one_problem(report),
+            "deploy/Dockerfile:2: COPY rules: excluded from the build context by deploy/Dockerfile.dockerignore"
+        );
+    }
+
+    #[test]
+    fn a_dangling_compose_volume() {
+        let text = "services:\n  db:\n    image: postgres:17\n    volumes:\n      - db-data:/var/lib/postgresql\n      - ../rules:/rules:ro\nvolumes:\n  other-data:\n";
+        let src = Source::new("deploy/docker-compose.yml", text);
+        let docs = yaml::load(text).expect("parses");
+        let mut report = Report::default();
+        compose::check(
+            &mut report,
+            &Repo::real(),
+            &code(),
+            &src,
+            &docs[0],
+            &BTreeSet::new(),
+        );
+        assert_eq!(
+            one_problem(report),
+            "deploy/docker-compose.yml:5: service db: volume db-data is not declared under volumes:"
+        );
+    }
+
+    #[test]
+    fn the_binary_lists_its_subcommands_and_flag_variables() {
+        let mut report = Report::default();
+        let code = Code::load(&Repo::real(), &mut report);
+        assert!(report.problems.is_empty(), "{:#?}", report.problems);
+        assert!(code.subcommands.contains("run") && code.subcommands.contains("file"));
+        assert!(!code.subcommands.contains("help"));
+        assert!(code.flag_envs.contains("XUNCHA_RULES") && code.flag_envs.contains("XUNCHA_DB"));
+    }
+}
