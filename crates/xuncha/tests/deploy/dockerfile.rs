@@ -11,9 +11,10 @@ use super::code::Code;
 use super::commands::{check_command, check_env};
 use super::{pinned, wildcard, Repo, Report, Source};
 
-/// One .dockerignore line: whether it re-includes (`!`), and its pattern.
+/// A .dockerignore file's rules, in order, for the ones after to override the ones before.
 pub struct Ignore {
     pub file: String,
+    /// Whether the rule re-includes (`!`), and its pattern.
     rules: Vec<(bool, Regex)>,
 }
 
