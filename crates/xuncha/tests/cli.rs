@@ -471,3 +471,26 @@ fn rules_fit_writes_weights_and_its_record_into_the_pack_which_still_loads() {
     let out = xuncha(&["rules", "check", "--rules", r], "");
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn an_endless_line_is_refused_as_not_jsonl_within_a_memory_limit() {
+    // Two gigabytes of address space: a reader that gathers the line whole runs out and
+    // aborts; a bounded one stops with an error that names the input.
+    let out = Command::new("bash")
+        .args([
+            "-c",
+            "ulimit -v 2000000; exec \"$0\" scan /dev/zero",
+            env!("CARGO_BIN_EXE_xuncha"),
+        ])
+        .current_dir(repo())
+        .env_remove("XUNCHA_RULES")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "killed or aborted? {out:?}");
+    assert!(
+        err.contains("/dev/zero") && err.contains("not a JSONL file"),
+        "{err}"
+    );
+}
