@@ -451,6 +451,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_done_folder_that_refuses_the_move_is_each_files_own_error() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let mut src = InboxSource::new(config(root.path()), true).unwrap();
+        let done = root.path().join("done");
+        fs::set_permissions(&done, fs::Permissions::from_mode(0o500)).unwrap();
+        if fs::write(done.join("probe"), "").is_ok() {
+            // Privileged (root ignores the mode bits): a plain file where the folder was
+            // refuses the move for anyone.
+            fs::remove_dir_all(&done).unwrap();
+            fs::write(&done, "").unwrap();
+        }
+        for name in ["a", "b"] {
+            let line = format!("{{\"id\":\"{name}\",\"text\":\"x\"}}\n");
+            fs::write(root.path().join(format!("inbox/{name}.jsonl")), line).unwrap();
+        }
+        for name in ["a", "b"] {
+            let batch = src.next_batch(10).await.unwrap().unwrap();
+            assert_eq!(batch.len(), 1);
+            assert!(
+                matches!(&batch[0].origin, crate::record::Origin::File { file, .. } if file.ends_with(format!("{name}.jsonl")))
+            );
+            src.ack(&batch).await.unwrap();
+        }
+        // Both were read and the source ran on to its end; each unmovable file stays in
+        // the inbox for the next start.
+        assert!(src.next_batch(10).await.unwrap().is_none());
+        for name in ["a", "b"] {
+            assert!(root.path().join(format!("inbox/{name}.jsonl")).exists());
+        }
+        // So the temporary folder can be removed.
+        fs::set_permissions(&done, fs::Permissions::from_mode(0o700)).unwrap();
+    }
+
+    #[tokio::test]
     async fn a_second_source_on_one_inbox_is_refused() {
         let root = tempfile::tempdir().unwrap();
         let _first = InboxSource::new(config(root.path()), true).unwrap();
