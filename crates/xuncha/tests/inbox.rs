@@ -176,21 +176,38 @@ fn dead_letters_of_a_later_file_under_a_used_name_are_kept() {
 
 #[test]
 fn links_in_the_inbox_are_not_followed_and_the_database_is_private() {
-    let dir = checkout();
+    // The data folder made by xuncha itself, by a first run on an empty inbox.
+    let dir = process::checkout();
     let d = dir.path();
+    ok(xuncha(d, &["run", "--once"]).output().unwrap());
     let secret = d.join("secret.txt");
     std::fs::write(&secret, "root:x:0:0:secret line\n").unwrap();
     std::os::unix::fs::symlink(&secret, d.join("data/inbox/link.jsonl")).unwrap();
     std::fs::write(d.join("data/inbox/real.jsonl"), posting("real")).unwrap();
-    ok(xuncha(d, &["run", "--once"])
+    // Kept running, so the database's write-ahead log is there to be looked at.
+    let child = xuncha(d, &["run"])
         .env("XUNCHA_INBOX__SETTLE_MS", "0")
-        .output()
-        .unwrap());
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("both files to be handled", || {
+        d.join("data/done/real.jsonl").exists() && d.join("data/failed/link.jsonl").is_symlink()
+    });
+    let mode = |p: &str| std::fs::metadata(d.join(p)).unwrap().permissions().mode();
+    for private in [
+        "data",
+        "data/inbox",
+        "data/done",
+        "data/failed",
+        "data/xuncha.db",
+        "data/xuncha.db-wal",
+    ] {
+        assert_eq!(mode(private) & 0o077, 0, "{private} not private");
+    }
+    assert!(stop(child).status.success());
     assert_eq!(lead_count(d), 1);
     assert!(dead_letters(d).is_empty(), "the link's target was not read");
-    assert!(d.join("data/failed/link.jsonl").is_symlink());
-    let db = std::fs::metadata(d.join("data/xuncha.db")).unwrap();
-    assert_eq!(db.permissions().mode() & 0o077, 0, "database not private");
 }
 
 /// Lines of `xuncha run`'s standard error, gathered as they come.
