@@ -494,3 +494,17 @@ fn an_endless_line_is_refused_as_not_jsonl_within_a_memory_limit() {
         "{err}"
     );
 }
+
+#[test]
+fn a_supplied_content_hash_is_replaced_by_the_hash_of_the_text() {
+    let text = "入职需交押金500元";
+    let input = format!("{{\"id\":\"a\",\"text\":\"{text}\",\"content_sha256\":\"old\"}}\n");
+    let out = xuncha(&["scan", "--format", "jsonl", "-"], &input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lead: serde_json::Value =
+        serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    let hash = lead["posting"]["content_sha256"].as_str().unwrap();
+    let unhashed: xuncha_core::Posting =
+        serde_json::from_str(&format!("{{\"id\":\"a\",\"text\":\"{text}\"}}")).unwrap();
+    assert_eq!(hash, unhashed.compute_content_sha256(), "{lead}");
+}
