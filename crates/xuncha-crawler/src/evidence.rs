@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -133,7 +134,11 @@ impl EvidenceStore {
             return Ok(sha);
         }
         let dir = path.parent().expect("body path has a parent");
-        fs::create_dir_all(dir)?;
+        // Captured pages may hold applicants' personal data: the operator's alone.
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
         let record = serde_json::to_vec_pretty(capture).map_err(io::Error::other)?;
         // The record first, the body last: a body on disk always has its record.
         write_once(&self.capture_path(&sha), &record)?;
@@ -148,13 +153,46 @@ fn write_once(path: &Path, bytes: &[u8]) -> io::Result<()> {
         return Ok(());
     }
     let tmp = path.with_extension(format!("tmp{}", fastrand::u64(..)));
-    let mut f = fs::File::create(&tmp)?;
+    // Private from the first byte, then read-only for the owner: evidence is never edited.
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
     f.write_all(bytes)?;
-    let mut perms = f.metadata()?.permissions();
-    perms.set_readonly(true);
-    f.set_permissions(perms)?;
+    f.set_permissions(fs::Permissions::from_mode(0o400))?;
     drop(f);
     fs::rename(&tmp, path).inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(p: &Path) -> u32 {
+        fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn evidence_is_readable_by_its_owner_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let store = EvidenceStore::new(root.path().join("evidence"));
+        let body = b"<p>hi</p>";
+        let capture = store.capture(
+            "http://a.example/1",
+            "http://a.example/1",
+            200,
+            vec![],
+            "2026-01-01T00:00:00Z",
+            "ua",
+            body,
+        );
+        let sha = store.put(body, &capture).unwrap();
+        assert_eq!(mode(&store.body_path(&sha)), 0o400);
+        assert_eq!(mode(&store.capture_path(&sha)), 0o400);
+        assert_eq!(mode(store.body_path(&sha).parent().unwrap()), 0o700);
+        assert_eq!(mode(store.dir()), 0o700);
+    }
 }

@@ -239,6 +239,19 @@ mod tests {
     }
 
     #[test]
+    fn metadata_addresses_are_refused_even_where_private_ones_are_allowed() {
+        for u in [
+            "http://169.254.169.254/",
+            "http://[::ffff:169.254.169.254]/",
+            "http://0xA9FEA9FE/latest/meta-data/",
+            "http://100.100.100.200/",
+        ] {
+            let e = check_url(&Url::parse(u).unwrap(), true).unwrap_err();
+            assert!(e.contains("never crawled"), "{u}: {e}");
+        }
+    }
+
+    #[test]
     fn canonical_drops_tracking_and_sorts() {
         let u = Url::parse("http://a.example/x?spm=1&utm_medium=m#f").unwrap();
         assert_eq!(canonicalize(&u).as_str(), "http://a.example/x");

@@ -223,14 +223,32 @@ pub(crate) const DEFAULT_IGNORABLE: &[(u32, u32)] = &[
     (0xE0000, 0xE0FFF),
 ];
 
+/// Format characters (general category Cf) outside the default-ignorable set: prepended
+/// concatenation marks (Arabic, Syriac, Kaithi number signs) and the format controls of
+/// interlinear annotation and Egyptian hieroglyphs. Between Han characters they stand for
+/// nothing, and left in they would split a word (押\u{0600}金) as well as any zero-width
+/// space.
+const FORMAT_NOT_IGNORABLE: &[(u32, u32)] = &[
+    (0x0600, 0x0605),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+];
+
 /// Characters that carry nothing anywhere: default-ignorables (zero-width marks, BiDi
-/// controls, fillers, variation selectors, tags), control characters other than white
-/// space, the blank braille pattern, emoji and pictographs.
+/// controls, fillers, variation selectors, tags), every other format character, control
+/// characters other than white space, the blank braille pattern, emoji and pictographs.
 fn is_invisible_or_emoji_slow(c: char) -> bool {
     let cp = c as u32;
     (c.is_control() && !c.is_whitespace())
         || DEFAULT_IGNORABLE
             .iter()
+            .chain(FORMAT_NOT_IGNORABLE)
             .any(|&(a, b)| (a..=b).contains(&cp))
         || matches!(cp,
             0x2800 | 0x20E3 | 0x1F000..=0x1FAFF | 0x2600..=0x27BF

@@ -1,8 +1,10 @@
 //! The scan loop when its sink fails: readiness follows the sink, and a run that must end
-//! gives up instead of retrying forever, acknowledging nothing it did not write.
+//! gives up instead of retrying forever, acknowledging nothing it did not write; a record
+//! over its time budget becomes a dead letter.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use prometheus::Registry;
 use tokio::sync::{mpsc, watch};
@@ -10,7 +12,9 @@ use xuncha_core::{Lead, Posting};
 use xuncha_judge::{Licensing, Scanner};
 use xuncha_matcher::Matcher;
 use xuncha_pipeline::channel::ChannelSource;
-use xuncha_pipeline::{DeadLetter, DeadLetterSink, LeadSink, LoopConfig, Metrics, SharedScanner};
+use xuncha_pipeline::{
+    DeadLetter, DeadLetterSink, LeadSink, LoopConfig, Metrics, Reason, SharedScanner,
+};
 use xuncha_rules::RuleSet;
 
 /// Fails its first `failures` writes; records the readiness it saw at each call.
@@ -106,4 +110,65 @@ async fn a_run_that_must_end_gives_up_on_a_sink_that_never_heals() {
     );
     assert_eq!(seen.len(), 4);
     assert_eq!(after, 0);
+}
+
+/// Keeps what it is given.
+#[derive(Default)]
+struct Kept {
+    leads: Mutex<Vec<Lead>>,
+    dead: Mutex<Vec<DeadLetter>>,
+}
+
+impl LeadSink for Kept {
+    async fn write(&self, leads: &[Lead]) -> anyhow::Result<()> {
+        self.leads.lock().unwrap().extend_from_slice(leads);
+        Ok(())
+    }
+    fn name(&self) -> &'static str {
+        "kept"
+    }
+}
+
+impl DeadLetterSink for Kept {
+    async fn write(&self, dead: &[DeadLetter]) -> anyhow::Result<()> {
+        self.dead.lock().unwrap().extend_from_slice(dead);
+        Ok(())
+    }
+    fn name(&self) -> &'static str {
+        "kept"
+    }
+}
+
+#[tokio::test]
+async fn a_record_over_its_time_budget_is_dead_lettered_with_that_reason() {
+    let metrics = Metrics::new(&Registry::new()).unwrap();
+    let (tx, rx) = mpsc::channel(4);
+    // The clock is looked at between clauses, every few dozen: many clauses with a key
+    // phrase each, so the budget is certainly consulted.
+    let text = "入职需交押金500元。".repeat(400);
+    tx.send(Posting::from_text("slow", &text)).await.unwrap();
+    drop(tx);
+    let (_stop, stop_rx) = watch::channel(false);
+    let config = LoopConfig {
+        record_budget: Duration::ZERO,
+        ..LoopConfig::default()
+    };
+    let kept = Kept::default();
+    let stats = xuncha_pipeline::run(
+        ChannelSource::new(rx),
+        &kept,
+        &kept,
+        &scanner(),
+        &metrics,
+        &config,
+        stop_rx,
+    )
+    .await
+    .unwrap();
+    assert!(kept.leads.lock().unwrap().is_empty());
+    let dead = kept.dead.lock().unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].reason, Reason::OverBudget);
+    assert!(dead[0].detail.contains("budget"), "{}", dead[0].detail);
+    assert_eq!(stats.dead_letters, 1);
 }

@@ -471,3 +471,40 @@ fn rules_fit_writes_weights_and_its_record_into_the_pack_which_still_loads() {
     let out = xuncha(&["rules", "check", "--rules", r], "");
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn an_endless_line_is_refused_as_not_jsonl_within_a_memory_limit() {
+    // Two gigabytes of address space: a reader that gathers the line whole runs out and
+    // aborts; a bounded one stops with an error that names the input.
+    let out = Command::new("bash")
+        .args([
+            "-c",
+            "ulimit -v 2000000; exec \"$0\" scan /dev/zero",
+            env!("CARGO_BIN_EXE_xuncha"),
+        ])
+        .current_dir(repo())
+        .env_remove("XUNCHA_RULES")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "killed or aborted? {out:?}");
+    assert!(
+        err.contains("/dev/zero") && err.contains("not a JSONL file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_supplied_content_hash_is_replaced_by_the_hash_of_the_text() {
+    let text = "入职需交押金500元";
+    let input = format!("{{\"id\":\"a\",\"text\":\"{text}\",\"content_sha256\":\"old\"}}\n");
+    let out = xuncha(&["scan", "--format", "jsonl", "-"], &input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lead: serde_json::Value =
+        serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    let hash = lead["posting"]["content_sha256"].as_str().unwrap();
+    let unhashed: xuncha_core::Posting =
+        serde_json::from_str(&format!("{{\"id\":\"a\",\"text\":\"{text}\"}}")).unwrap();
+    assert_eq!(hash, unhashed.compute_content_sha256(), "{lead}");
+}

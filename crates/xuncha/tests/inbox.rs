@@ -176,19 +176,172 @@ fn dead_letters_of_a_later_file_under_a_used_name_are_kept() {
 
 #[test]
 fn links_in_the_inbox_are_not_followed_and_the_database_is_private() {
-    let dir = checkout();
+    // The data folder made by xuncha itself, by a first run on an empty inbox.
+    let dir = process::checkout();
     let d = dir.path();
+    ok(xuncha(d, &["run", "--once"]).output().unwrap());
     let secret = d.join("secret.txt");
     std::fs::write(&secret, "root:x:0:0:secret line\n").unwrap();
     std::os::unix::fs::symlink(&secret, d.join("data/inbox/link.jsonl")).unwrap();
     std::fs::write(d.join("data/inbox/real.jsonl"), posting("real")).unwrap();
-    ok(xuncha(d, &["run", "--once"])
+    // Kept running, so the database's write-ahead log is there to be looked at.
+    let child = xuncha(d, &["run"])
         .env("XUNCHA_INBOX__SETTLE_MS", "0")
-        .output()
-        .unwrap());
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("both files to be handled", || {
+        d.join("data/done/real.jsonl").exists() && d.join("data/failed/link.jsonl").is_symlink()
+    });
+    let mode = |p: &str| std::fs::metadata(d.join(p)).unwrap().permissions().mode();
+    for private in [
+        "data",
+        "data/inbox",
+        "data/done",
+        "data/failed",
+        "data/xuncha.db",
+        "data/xuncha.db-wal",
+    ] {
+        assert_eq!(mode(private) & 0o077, 0, "{private} not private");
+    }
+    assert!(stop(child).status.success());
     assert_eq!(lead_count(d), 1);
     assert!(dead_letters(d).is_empty(), "the link's target was not read");
-    assert!(d.join("data/failed/link.jsonl").is_symlink());
-    let db = std::fs::metadata(d.join("data/xuncha.db")).unwrap();
-    assert_eq!(db.permissions().mode() & 0o077, 0, "database not private");
+}
+
+/// Lines of `xuncha run`'s standard error, gathered as they come.
+fn log_lines(child: &mut Child) -> std::sync::Arc<std::sync::Mutex<String>> {
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut stderr = child.stderr.take().unwrap();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut stderr, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    log
+}
+
+/// A count from the JSON log line `run` writes as it stops.
+fn stopped_field(log: &str, key: &str) -> u64 {
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["message"] == "stopped")
+        .unwrap_or_else(|| panic!("no stopped line in {log}"))[key]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn a_file_that_grows_while_it_is_read_is_read_on_to_its_end_with_a_warning() {
+    let dir = checkout();
+    let d = dir.path();
+    let mut child = xuncha(d, &["run"])
+        .env("XUNCHA_INBOX__SETTLE_MS", "300")
+        .env("XUNCHA_LOG__FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = log_lines(&mut child);
+    let has = |what: &str| log.lock().unwrap().contains(what);
+    // Leads, clean postings and malformed lines, so every way a line can end is counted.
+    let mut kinds = [0usize; 3];
+    let mut line = |i: usize| {
+        kinds[i % 3] += 1;
+        match i % 3 {
+            0 => posting(&format!("p-{i}")),
+            1 => format!("{{\"id\":\"c-{i}\",\"text\":\"招聘仓库管理员，五险一金\"}}\n"),
+            _ => format!("not json {i}\n"),
+        }
+    };
+    let path = d.join("data/inbox/grows.jsonl");
+    let mut f = std::fs::File::create(&path).unwrap();
+    let mut i = 0;
+    // Enough lines that scanning them lasts a while after the file is taken.
+    for _ in 0..3000 {
+        f.write_all(line(i).as_bytes()).unwrap();
+        i += 1;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !has("reading inbox file") {
+        assert!(std::time::Instant::now() < deadline, "never taken");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Appending, one whole line a write, until the reader has come to an end that moved.
+    while !has("file grew while it was read") {
+        assert!(
+            std::time::Instant::now() < deadline && !has("grew after it was finished"),
+            "no warning: {}",
+            log.lock().unwrap()
+        );
+        f.write_all(line(i).as_bytes()).unwrap();
+        i += 1;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    drop(f);
+    wait_for("the file to be done", || {
+        d.join("data/done/grows.jsonl").exists()
+    });
+    let out = stop(child);
+    assert!(out.status.success());
+    wait_for("the last log line", || has("\"stopped\""));
+    let log = log.lock().unwrap().clone();
+    let [leads, clean, bad] = kinds;
+    assert_eq!(leads + clean + bad, i);
+    assert_eq!(lead_count(d), leads, "every lead line filed");
+    assert_eq!(
+        dead_letters(d).len(),
+        bad,
+        "every malformed line dead-lettered"
+    );
+    assert_eq!(stopped_field(&log, "postings"), (leads + clean) as u64);
+    assert_eq!(stopped_field(&log, "dead_letters"), bad as u64);
+    assert_eq!(
+        stopped_field(&log, "records"),
+        i as u64,
+        "lines in = lines scanned"
+    );
+}
+
+#[test]
+fn a_writer_that_pauses_past_the_settle_time_and_writes_on_is_named_in_an_error() {
+    let dir = checkout();
+    let d = dir.path();
+    let mut child = xuncha(d, &["run"])
+        .env("XUNCHA_INBOX__SETTLE_MS", "300")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = log_lines(&mut child);
+    let path = d.join("data/inbox/paused.jsonl");
+    let mut f = std::fs::File::create(&path).unwrap();
+    for i in 0..10 {
+        f.write_all(posting(&format!("first-{i}")).as_bytes())
+            .unwrap();
+    }
+    // The pause outlasts the settle time: the file is taken as it stands and moved on.
+    let done = d.join("data/done/paused.jsonl");
+    wait_for("the first half to be done", || done.exists());
+    for i in 0..10 {
+        f.write_all(posting(&format!("second-{i}")).as_bytes())
+            .unwrap();
+    }
+    drop(f);
+    // Those lines cannot be had back by size or time alone; they must not go unsaid.
+    wait_for("an error naming the file", || {
+        log.lock().unwrap().lines().any(|l| {
+            l.contains("file grew after it was finished") && l.contains("data/done/paused.jsonl")
+        })
+    });
+    assert!(stop(child).status.success());
+    assert_eq!(lead_count(d), 10);
 }

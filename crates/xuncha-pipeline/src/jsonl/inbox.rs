@@ -3,7 +3,7 @@ use std::fs::{self, File};
 use std::io::{BufReader, Seek, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -53,13 +53,30 @@ struct Current {
     failed: bool,
 }
 
+/// A file moved to `done_dir`, still watched for a while: a writer that paused longer
+/// than the settle time and then wrote on has lost those lines, and that must be loud.
+struct Finished {
+    at: PathBuf,
+    file: File,
+    read: u64,
+    until: Instant,
+}
+
+/// How long a finished file is watched for a writer that comes back.
+const WATCH_FINISHED: Duration = Duration::from_secs(120);
+/// At most this many finished files are held open for that watch.
+const MAX_WATCHED: usize = 64;
+
 /// `*.jsonl` files dropped into a folder, each read once, in name order, and moved to
 /// `done_dir` when every line is durable (or to `failed_dir` if it cannot be read).
 ///
 /// Writers should write a file under another name (`x.jsonl.part`) and rename it into
 /// place: only names ending in `.jsonl` are picked up. A file copied straight in is taken
 /// only once it has been unchanged for `settle_ms`, and a file that still grows while it is
-/// read is read on to its new end, with a warning. A crash leaves the file in the inbox,
+/// read is read on to its new end, with a warning. Size and time cannot tell a writer that
+/// paused longer than `settle_ms` from one that finished: if it writes on after the file
+/// was moved to `done_dir`, those lines are not scanned, and for two minutes after the
+/// move that is logged as an error naming the file. A crash leaves the file in the inbox,
 /// and the next start reads it again; lead ids make the second pass add nothing.
 ///
 /// One process owns an inbox: a lock file (`.xuncha.lock`, holding the owner's pid) keeps
@@ -73,6 +90,7 @@ pub struct InboxSource {
     limit: usize,
     /// Files that could be neither read nor moved: skipped until the process restarts.
     stuck: HashSet<PathBuf>,
+    finished: Vec<Finished>,
     /// Held for the life of the source; the OS drops the lock when the process dies.
     _lock: File,
 }
@@ -97,6 +115,7 @@ impl InboxSource {
             once,
             limit: DEFAULT_MAX_RECORD_BYTES,
             stuck: HashSet::new(),
+            finished: Vec::new(),
             _lock: lock,
         })
     }
@@ -249,6 +268,7 @@ impl Source for InboxSource {
     async fn next_batch(&mut self, max: usize) -> anyhow::Result<Option<Vec<Record>>> {
         let poll = Duration::from_millis(self.config.poll_ms);
         loop {
+            self.watch_finished();
             if self.current.is_none() {
                 let listed = match self.next_file() {
                     Ok(l) => l,
@@ -359,16 +379,47 @@ impl Source for InboxSource {
 
 impl InboxSource {
     fn finish(&mut self) {
-        let Some(cur) = self.current.take() else {
+        let Some(mut cur) = self.current.take() else {
             return;
         };
         let to = match cur.failed {
             true => self.config.failed_dir.clone(),
             false => self.config.done_dir.clone(),
         };
+        let read = cur.reader.stream_position();
         if let Some(to) = self.move_to(&cur.path, &to) {
             tracing::info!(file = %to.display(), lines = cur.line, failed = cur.failed, "inbox file done");
+            if let (false, Ok(read)) = (cur.failed, read) {
+                if self.finished.len() >= MAX_WATCHED {
+                    self.finished.remove(0);
+                }
+                self.finished.push(Finished {
+                    at: to,
+                    file: cur.reader.into_inner(),
+                    read,
+                    until: Instant::now() + WATCH_FINISHED,
+                });
+            }
         }
+    }
+
+    /// Files finished lately that have grown since: the writer paused past the settle
+    /// time, so what it wrote after is in `done_dir` unscanned. Said once per file.
+    fn watch_finished(&mut self) {
+        let now = Instant::now();
+        self.finished.retain(|f| {
+            let size = f.file.metadata().map(|m| m.len()).unwrap_or(0);
+            if size > f.read {
+                tracing::error!(
+                    file = %f.at.display(),
+                    scanned_bytes = f.read,
+                    size,
+                    "file grew after it was finished: the bytes past those scanned were NOT scanned (the writer paused longer than the settle time; copy files in under another name and rename them)"
+                );
+                return false;
+            }
+            now < f.until
+        });
     }
 }
 
@@ -397,6 +448,41 @@ mod tests {
         fs::remove_file(&path).unwrap();
         src.ack(&batch).await.unwrap();
         assert!(src.next_batch(10).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_done_folder_that_refuses_the_move_is_each_files_own_error() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let mut src = InboxSource::new(config(root.path()), true).unwrap();
+        let done = root.path().join("done");
+        fs::set_permissions(&done, fs::Permissions::from_mode(0o500)).unwrap();
+        if fs::write(done.join("probe"), "").is_ok() {
+            // Privileged (root ignores the mode bits): a plain file where the folder was
+            // refuses the move for anyone.
+            fs::remove_dir_all(&done).unwrap();
+            fs::write(&done, "").unwrap();
+        }
+        for name in ["a", "b"] {
+            let line = format!("{{\"id\":\"{name}\",\"text\":\"x\"}}\n");
+            fs::write(root.path().join(format!("inbox/{name}.jsonl")), line).unwrap();
+        }
+        for name in ["a", "b"] {
+            let batch = src.next_batch(10).await.unwrap().unwrap();
+            assert_eq!(batch.len(), 1);
+            assert!(
+                matches!(&batch[0].origin, crate::record::Origin::File { file, .. } if file.ends_with(format!("{name}.jsonl")))
+            );
+            src.ack(&batch).await.unwrap();
+        }
+        // Both were read and the source ran on to its end; each unmovable file stays in
+        // the inbox for the next start.
+        assert!(src.next_batch(10).await.unwrap().is_none());
+        for name in ["a", "b"] {
+            assert!(root.path().join(format!("inbox/{name}.jsonl")).exists());
+        }
+        // So the temporary folder can be removed.
+        fs::set_permissions(&done, fs::Permissions::from_mode(0o700)).unwrap();
     }
 
     #[tokio::test]
