@@ -239,6 +239,26 @@ impl Tx for PgTx<'_> {
 /// caller, the scan loop or the filer, retries the whole batch).
 const PG_RETRY_FOR: Duration = Duration::from_secs(30);
 
+/// Runs `attempt` again, with a growing pause, while it fails because PostgreSQL cannot be
+/// reached (stopped, restarting, the network gone), for at most [`PG_RETRY_FOR`]; any
+/// other failure, or one that outlasts that, is returned.
+pub(crate) fn retry_while_unreachable<R>(
+    mut attempt: impl FnMut() -> anyhow::Result<R>,
+) -> anyhow::Result<R> {
+    let start = std::time::Instant::now();
+    let mut wait = Duration::from_millis(100);
+    loop {
+        match attempt() {
+            Err(e) if connection_lost(&e) && start.elapsed() < PG_RETRY_FOR => {
+                tracing::warn!(error = %format!("{e:#}"), "case store: PostgreSQL unreachable; retrying");
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The database of a case store.
 pub(crate) enum Db {
     Sqlite(Mutex<rusqlite::Connection>),
@@ -284,28 +304,14 @@ impl Db {
                 t.0.commit()?;
                 Ok(r)
             }
-            Db::Postgres(pool) => {
-                let start = std::time::Instant::now();
-                let mut wait = Duration::from_millis(100);
-                loop {
-                    let attempt = (|| {
-                        let mut client = pool.get()?;
-                        let tx = client.transaction()?;
-                        let mut t = PgTx(tx);
-                        let r = f(&mut t)?;
-                        t.0.commit()?;
-                        anyhow::Ok(r)
-                    })();
-                    match attempt {
-                        Err(e) if connection_lost(&e) && start.elapsed() < PG_RETRY_FOR => {
-                            tracing::warn!(error = %format!("{e:#}"), "case store: PostgreSQL connection lost; retrying");
-                            std::thread::sleep(wait);
-                            wait = (wait * 2).min(Duration::from_secs(5));
-                        }
-                        other => return other,
-                    }
-                }
-            }
+            Db::Postgres(pool) => retry_while_unreachable(|| {
+                let mut client = pool.get()?;
+                let tx = client.transaction()?;
+                let mut t = PgTx(tx);
+                let r = f(&mut t)?;
+                t.0.commit()?;
+                Ok(r)
+            }),
         }
     }
 
@@ -369,6 +375,9 @@ pub(crate) fn open_postgres(url: &str) -> anyhow::Result<Db> {
     let pool = r2d2::Pool::builder()
         .max_size(PG_POOL_SIZE)
         .connection_timeout(Duration::from_secs(10))
+        // Unreachable-database errors are logged once per retry by the store, not once per
+        // connection attempt by the pool.
+        .error_handler(Box::new(r2d2::NopErrorHandler))
         .build(manager)
         .context("connecting to PostgreSQL")?;
     Ok(Db::Postgres(pool))

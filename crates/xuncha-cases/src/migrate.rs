@@ -46,11 +46,21 @@ pub(crate) fn sqlite(conn: &mut Connection) -> anyhow::Result<()> {
 
 /// Applies the PostgreSQL migrations the database lacks.
 pub(crate) fn postgres(client: &mut postgres::Client) -> anyhow::Result<()> {
-    let runner = postgres_migrations::migrations::runner().set_abort_missing(true);
-    refuse_newer(runner.get_applied_migrations(client), &runner)?;
-    runner.run(client).map_err(explain)?;
-    Ok(())
+    // Several processes (two filers, an analyst's command) may open a new database at
+    // once; one migrates while the others wait, then find nothing left to do.
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
+    let result = (|| {
+        let runner = postgres_migrations::migrations::runner().set_abort_missing(true);
+        refuse_newer(runner.get_applied_migrations(client), &runner)?;
+        runner.run(client).map_err(explain)?;
+        anyhow::Ok(())
+    })();
+    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
+    result
 }
+
+/// The advisory lock key migrations take (any fixed number no other program uses).
+const MIGRATION_LOCK: i64 = 0x7875_6e63_6861; // "xuncha"
 
 /// The newest migration this binary knows (for messages and tests).
 pub fn latest_version() -> i64 {

@@ -257,17 +257,15 @@ impl CaseQueue {
     pub fn open_at(location: &Location) -> anyhow::Result<CaseQueue> {
         let db = match location {
             Location::Sqlite(path) => open_sqlite(path)?,
-            Location::Postgres(url) => {
-                let db = db::open_postgres(url).with_context(|| format!("opening {location}"))?;
+            Location::Postgres(url) => db::retry_while_unreachable(|| {
+                let db = db::open_postgres(url)?;
                 if let Db::Postgres(pool) = &db {
-                    let mut client = pool
-                        .get()
-                        .with_context(|| format!("connecting to {location}"))?;
-                    crate::migrate::postgres(&mut client)
-                        .with_context(|| format!("migrating {location}"))?;
+                    let mut client = pool.get()?;
+                    crate::migrate::postgres(&mut client)?;
                 }
-                db
-            }
+                Ok(db)
+            })
+            .with_context(|| format!("opening {location}"))?,
         };
         Ok(CaseQueue {
             db,

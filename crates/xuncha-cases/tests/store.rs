@@ -642,7 +642,6 @@ fn times_are_second_precision_utc() {
     assert_eq!(format_time(t), "2026-11-27T10:04:05Z");
 }
 
-
 /// A SQLite file of a release before migrations were versioned (its leads table without
 /// the recheck and workflow columns, a dismissed lead still a status): it opens with its
 /// rows kept, gains the columns, and the dismissal becomes a verdict.
@@ -703,4 +702,22 @@ fn a_sqlite_file_of_an_unversioned_release_is_upgraded_with_its_rows() {
     )
     .unwrap()
     .expect("events work on the upgraded file");
+}
+
+/// Processes that open a new PostgreSQL database at the same moment (two filers starting
+/// together) all come up: one migrates, the others wait and find the tables made.
+#[test]
+fn several_processes_opening_a_new_database_at_once_all_come_up() {
+    let pg = Postgres::start();
+    let url = pg.new_database();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| s.spawn(|| CaseQueue::open_url(&url).map(|_| ())))
+            .collect();
+        for h in handles {
+            h.join().unwrap().expect("opened");
+        }
+    });
+    let q = CaseQueue::open_url(&url).unwrap();
+    assert_eq!(q.count().unwrap(), 0);
 }

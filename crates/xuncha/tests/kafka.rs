@@ -3,6 +3,8 @@
 //!
 //! The tests share one machine's two cores, so they run one at a time.
 
+#[path = "../../xuncha-cases/tests/support/postgres.rs"]
+mod postgres_cluster;
 mod support;
 // The crawler's fixture job board.
 #[path = "../../xuncha-crawler/tests/common/mod.rs"]
@@ -484,7 +486,7 @@ fn the_filer_files_each_lead_once_and_dead_letters_what_is_no_lead() {
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cases.db");
-    let mut filer = Scanner::start_filer(&broker, &t, &db, dir.path(), "f1");
+    let mut filer = Scanner::start_filer(&broker, &t, db.to_str().unwrap(), dir.path(), "f1");
     await_metric(
         &filer,
         "xuncha_leads_filed_total",
@@ -517,7 +519,7 @@ fn the_filer_files_each_lead_once_and_dead_letters_what_is_no_lead() {
     drop(q);
 
     // Offsets were committed: a new filer in the group reads only what comes after.
-    let filer = Scanner::start_filer(&broker, &t, &db, dir.path(), "f2");
+    let filer = Scanner::start_filer(&broker, &t, db.to_str().unwrap(), dir.path(), "f2");
     rt.block_on(broker.produce(&broker.producer(), &t.leads, &[message(&leads[0])]));
     await_metric(&filer, "xuncha_leads_filed_total", 1.0);
     std::thread::sleep(Duration::from_secs(2));
@@ -529,4 +531,92 @@ fn the_filer_files_each_lead_once_and_dead_letters_what_is_no_lead() {
     let q = xuncha_cases::CaseQueue::open(&db).unwrap();
     assert_eq!(q.get(&leads[0].lead_id).unwrap().unwrap().seen_count, 3);
     assert_eq!(q.count().unwrap() as usize, distinct.len());
+}
+
+/// The team's set-up end to end: 10,000 postings through a scanner, two `xuncha file`
+/// processes in one group filing into PostgreSQL; one filer is killed with SIGKILL
+/// mid-stream and restarted, and PostgreSQL is stopped for 10 s and started again while
+/// leads flow. Every expected lead is in the store once, filed once (one `filed` event),
+/// and nothing else is.
+#[test]
+fn the_team_files_into_postgres_through_a_killed_filer_and_a_database_restart() {
+    let _g = serial();
+    let rt = rt();
+    let broker = Broker::start();
+    let t = Topics::new("team");
+    rt.block_on(broker.create_topics(&[&t.postings, &t.leads, &t.dlq], 4));
+    let postings = postings(10_000);
+    let expected = expected_leads(&matcher(), &postings);
+    assert!(expected.len() > 500, "{} leads", expected.len());
+    let mut pg = postgres_cluster::Postgres::start();
+    let db = pg.new_database();
+
+    let logs = tempfile::tempdir().unwrap();
+    let mut f1 = Scanner::start_filer_as(&broker, &t, &db, logs.path(), "f1", Some("team-f1"));
+    let _f2 = Scanner::start_filer_as(&broker, &t, &db, logs.path(), "f2", Some("team-f2"));
+    // The first half of the postings, then the scanner.
+    let (first, second) = postings.split_at(5_000);
+    rt.block_on(broker.produce(&broker.producer(), &t.postings, &messages(first)));
+    let _scanner = Scanner::start(&broker, &t, logs.path(), "s1");
+
+    let count = |url: &str| -> i64 {
+        postgres::Client::connect(url, postgres::NoTls)
+            .and_then(|mut c| c.query_one("SELECT COUNT(*) FROM leads", &[]))
+            .map(|r| r.get(0))
+            .unwrap_or(-1)
+    };
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(240);
+        while !done() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: {} of {} filed\nf2: {}\nf1-again: {}\ns1: {}",
+                count(&db),
+                expected.len(),
+                tail(&logs.path().join("f2.log")),
+                tail(&logs.path().join("f1-again.log")),
+                tail(&logs.path().join("s1.log"))
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    wait_for("some leads filed", &|| count(&db) > 50);
+    f1.kill9();
+    let _f1_again =
+        Scanner::start_filer_as(&broker, &t, &db, logs.path(), "f1-again", Some("team-f1"));
+
+    // The database goes away while the second half flows.
+    pg.stop();
+    rt.block_on(broker.produce(&broker.producer(), &t.postings, &messages(second)));
+    std::thread::sleep(Duration::from_secs(10));
+    pg.restart();
+
+    wait_for("every lead filed", &|| count(&db) >= expected.len() as i64);
+    // Let replays of uncommitted batches land, then check nothing came twice.
+    std::thread::sleep(Duration::from_secs(3));
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let got: BTreeSet<String> = c
+        .query("SELECT lead_id FROM leads", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_same(&got, &expected, &tail(&logs.path().join("f1-again.log")));
+    let filed_twice: i64 = c
+        .query_one(
+            "SELECT COUNT(*) FROM (SELECT lead_id FROM lead_events WHERE action = 'filed'
+                                   GROUP BY lead_id HAVING COUNT(*) > 1) twice",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(filed_twice, 0, "a lead filed twice");
+    let filed: i64 = c
+        .query_one(
+            "SELECT COUNT(*) FROM lead_events WHERE action = 'filed'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(filed as usize, expected.len());
 }

@@ -69,21 +69,31 @@ impl Scanner {
     pub fn start_filer(
         broker: &Broker,
         t: &Topics,
-        db: &Path,
+        db: &str,
         log_dir: &Path,
         name: &str,
     ) -> Scanner {
-        Scanner::spawn(
-            broker,
-            t,
-            log_dir,
-            name,
-            &["file"],
-            [
-                ("XUNCHA_DB", db.display().to_string()),
-                ("XUNCHA_KAFKA__FILER_GROUP", format!("{}-filer", t.group)),
-            ],
-        )
+        Scanner::start_filer_as(broker, t, db, log_dir, name, None)
+    }
+
+    /// A filer with a static group membership id, so that one restarted after a crash
+    /// takes back its partitions at once.
+    pub fn start_filer_as(
+        broker: &Broker,
+        t: &Topics,
+        db: &str,
+        log_dir: &Path,
+        name: &str,
+        instance: Option<&str>,
+    ) -> Scanner {
+        let mut env = vec![
+            ("XUNCHA_DB", db.to_string()),
+            ("XUNCHA_KAFKA__FILER_GROUP", format!("{}-filer", t.group)),
+        ];
+        if let Some(i) = instance {
+            env.push(("XUNCHA_KAFKA__INSTANCE_ID", i.to_string()));
+        }
+        Scanner::spawn(broker, t, log_dir, name, &["file"], env)
     }
 
     fn spawn(
