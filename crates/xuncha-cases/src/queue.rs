@@ -51,7 +51,7 @@ pub struct LeadRow {
     pub verdict: Option<Verdict>,
 }
 
-/// Which leads to list.
+/// Which leads to list or count.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// Only this category.
@@ -64,12 +64,155 @@ pub struct Filter {
     pub verdict: Option<Verdict>,
     /// Only leads assigned to this person.
     pub assigned_to: Option<String>,
+    /// Only postings of this site (the posting's `source`).
+    pub source: Option<String>,
+    /// Only postings of this publisher.
+    pub publisher: Option<String>,
+    /// Only postings located in this administrative division (six-digit code; a province
+    /// or city includes what lies in it).
+    pub region: Option<String>,
+    /// Only leads with a finding of this rule.
+    pub rule: Option<String>,
     /// Only leads first seen at or after this time (RFC 3339 or a date).
     pub since: Option<String>,
     /// Only leads first seen before this time.
     pub until: Option<String>,
+    /// Only leads after this one in the listing order (the next page).
+    pub after: Option<Cursor>,
     /// At most this many, newest first.
     pub limit: Option<usize>,
+}
+
+/// A place in the listing order (newest first, then by lead id): where the next page
+/// starts. Pages by cursor stay stable while new leads are filed, which pages by offset
+/// do not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// `first_seen` of the last lead shown.
+    pub first_seen: String,
+    /// Its id.
+    pub lead_id: String,
+}
+
+impl Cursor {
+    /// The cursor after `row`.
+    pub fn after(row: &LeadRow) -> Cursor {
+        Cursor {
+            first_seen: row.first_seen.clone(),
+            lead_id: row.lead.lead_id.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{},{}", self.first_seen, self.lead_id)
+    }
+}
+
+impl std::str::FromStr for Cursor {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Cursor, String> {
+        let (first_seen, lead_id) = s
+            .split_once(',')
+            .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "a page cursor is FIRST_SEEN,LEAD_ID (as `leads list` prints it), not `{s}`"
+                )
+            })?;
+        Ok(Cursor {
+            first_seen: first_seen.into(),
+            lead_id: lead_id.into(),
+        })
+    }
+}
+
+xuncha_core::str_enum! {
+    /// What leads are counted by.
+    pub enum Facet("facet") {
+        /// The lead's category.
+        Category => "category",
+        /// Its severity.
+        Severity => "severity",
+        /// Its workflow status.
+        Status => "status",
+        /// Its verdict (`none` if not judged).
+        Verdict => "verdict",
+        /// Who has it (`none` if nobody).
+        Assignee => "assignee",
+        /// The posting's site.
+        Source => "source",
+        /// The posting's publisher.
+        Publisher => "publisher",
+        /// Each division the posting's location names.
+        Region => "region",
+        /// Each rule with a finding in it.
+        Rule => "rule",
+    }
+}
+
+impl Filter {
+    /// ` WHERE …` over `leads`, and its arguments.
+    fn sql(&self) -> (String, Vec<Value>) {
+        let mut sql = String::from(" WHERE 1 = 1");
+        let mut args: Vec<Value> = Vec::new();
+        let mut cond = |clause: &str, v: Value| {
+            args.push(v);
+            sql.push_str(&format!(
+                " AND {}",
+                clause.replace('?', &format!("${}", args.len()))
+            ));
+        };
+        if let Some(c) = self.category {
+            cond("category = ?", c.as_str().into());
+        }
+        if let Some(s) = self.min_severity {
+            cond("severity_rank >= ?", rank(s).into());
+        }
+        if let Some(s) = self.status {
+            cond("status = ?", s.as_str().into());
+        }
+        if let Some(v) = self.verdict {
+            cond("verdict = ?", v.as_str().into());
+        }
+        if let Some(a) = &self.assigned_to {
+            cond("assigned_to = ?", a.into());
+        }
+        if let Some(x) = &self.source {
+            cond("source = ?", x.into());
+        }
+        if let Some(x) = &self.publisher {
+            cond("publisher = ?", x.into());
+        }
+        if let Some(x) = &self.region {
+            cond(
+                "lead_id IN (SELECT lead_id FROM lead_divisions WHERE code = ?)",
+                x.into(),
+            );
+        }
+        if let Some(x) = &self.rule {
+            cond(
+                "lead_id IN (SELECT lead_id FROM lead_rules WHERE rule_id = ?)",
+                x.into(),
+            );
+        }
+        if let Some(s) = &self.since {
+            cond("first_seen >= ?", s.into());
+        }
+        if let Some(u) = &self.until {
+            cond("first_seen < ?", u.into());
+        }
+        if let Some(c) = &self.after {
+            args.push((&c.first_seen).into());
+            args.push((&c.lead_id).into());
+            let (a, b) = (args.len() - 1, args.len());
+            sql.push_str(&format!(
+                " AND (first_seen < ${a} OR (first_seen = ${a} AND lead_id > ${b}))"
+            ));
+        }
+        (sql, args)
+    }
 }
 
 /// The case queue, on SQLite or PostgreSQL ([`Location`]).
@@ -346,6 +489,22 @@ impl CaseQueue {
                 let status = col(&mut row)?.text()?;
                 if count == 1 {
                     new += 1;
+                    let mut rules: Vec<&str> =
+                        l.findings.iter().map(|f| f.rule_id.as_str()).collect();
+                    rules.sort_unstable();
+                    rules.dedup();
+                    for r in rules {
+                        tx.exec(
+                            "INSERT INTO lead_rules (rule_id, lead_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                            &[r.into(), (&l.lead_id).into()],
+                        )?;
+                    }
+                    for d in &l.posting.divisions {
+                        tx.exec(
+                            "INSERT INTO lead_divisions (code, lead_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                            &[d.into(), (&l.lead_id).into()],
+                        )?;
+                    }
                     events::append(tx, &l.lead_id, seen_at, "scan", "filed", (None, None), None)?;
                 } else if status == Status::Closed.as_str() {
                     // A closed lead is never reopened by a scan, but the case file shows
@@ -393,36 +552,11 @@ impl CaseQueue {
             .collect()
     }
 
-    /// Leads matching `f`, newest first.
+    /// Leads matching `f`, newest first (then by lead id).
     pub fn list(&self, f: &Filter) -> anyhow::Result<Vec<LeadRow>> {
-        let mut sql = format!("SELECT {ROW_COLUMNS} FROM leads WHERE 1 = 1");
-        let mut args: Vec<Value> = Vec::new();
-        let mut cond = |clause: &str, v: Value| {
-            args.push(v);
-            sql.push_str(&format!(" AND {clause} ${}", args.len()));
-        };
-        if let Some(c) = f.category {
-            cond("category =", c.as_str().into());
-        }
-        if let Some(s) = f.min_severity {
-            cond("severity_rank >=", rank(s).into());
-        }
-        if let Some(s) = f.status {
-            cond("status =", s.as_str().into());
-        }
-        if let Some(v) = f.verdict {
-            cond("verdict =", v.as_str().into());
-        }
-        if let Some(a) = &f.assigned_to {
-            cond("assigned_to =", a.into());
-        }
-        if let Some(s) = &f.since {
-            cond("first_seen >=", s.into());
-        }
-        if let Some(u) = &f.until {
-            cond("first_seen <", u.into());
-        }
-        sql.push_str(" ORDER BY first_seen DESC, lead_id");
+        let (filter, args) = f.sql();
+        let mut sql =
+            format!("SELECT {ROW_COLUMNS} FROM leads{filter} ORDER BY first_seen DESC, lead_id");
         if let Some(n) = f.limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
@@ -430,6 +564,36 @@ impl CaseQueue {
             let rows = tx.query(&sql, &args)?;
             rows.into_iter().map(|r| lead_row(tx, r)).collect()
         })
+    }
+
+    /// How many leads matching `f` there are by `facet`, most first. A lead counts once
+    /// under each rule or division it has; `none` stands for a lead without the attribute.
+    pub fn counts(&self, f: &Filter, facet: Facet) -> anyhow::Result<Vec<(String, u64)>> {
+        let (filter, args) = Filter {
+            after: None,
+            limit: None,
+            ..f.clone()
+        }
+        .sql();
+        let (from, key) = match facet {
+            Facet::Category => ("leads", "category"),
+            Facet::Severity => ("leads", "severity"),
+            Facet::Status => ("leads", "status"),
+            Facet::Verdict => ("leads", "verdict"),
+            Facet::Assignee => ("leads", "assigned_to"),
+            Facet::Source => ("leads", "source"),
+            Facet::Publisher => ("leads", "publisher"),
+            Facet::Region => ("lead_divisions JOIN leads USING (lead_id)", "code"),
+            Facet::Rule => ("lead_rules JOIN leads USING (lead_id)", "rule_id"),
+        };
+        let sql = format!(
+            "SELECT COALESCE({key}, 'none'), COUNT(*) FROM {from}{filter}
+             GROUP BY {key} ORDER BY COUNT(*) DESC, 1"
+        );
+        let rows = self.db.tx(|tx| tx.query(&sql, &args))?;
+        rows.into_iter()
+            .map(|mut r| Ok((col(&mut r)?.text()?, col(&mut r)?.int()? as u64)))
+            .collect()
     }
 
     /// One lead.

@@ -10,8 +10,8 @@ use std::time::Duration;
 use support::postgres::Postgres;
 use time::OffsetDateTime;
 use xuncha_cases::{
-    format_time, CaseQueue, Change, Filter, Location, Recheck, RecheckOutcome, Status, Verdict,
-    MAX_NOTE_CHARS,
+    format_time, CaseQueue, Change, Cursor, Facet, Filter, Location, Recheck, RecheckOutcome,
+    Status, Verdict, MAX_NOTE_CHARS,
 };
 use xuncha_core::{Category, Finding, Lead, PostingRef, Severity, Span, LEAD_SCHEMA};
 
@@ -690,6 +690,12 @@ fn a_sqlite_file_of_an_unversioned_release_is_upgraded_with_its_rows() {
         .unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].flagged, vec!["限男性".to_string()]);
+    // The facets of leads filed before they were kept are filled from their evidence.
+    let by_rule = Filter {
+        rule: Some("R".into()),
+        ..Filter::default()
+    };
+    assert_eq!(q.list(&by_rule).unwrap().len(), 2);
     drop(q);
     let q = CaseQueue::open(&path).unwrap();
     assert_eq!(q.count().unwrap(), 2);
@@ -720,4 +726,104 @@ fn several_processes_opening_a_new_database_at_once_all_come_up() {
     });
     let q = CaseQueue::open_url(&url).unwrap();
     assert_eq!(q.count().unwrap(), 0);
+}
+
+/// Filters by site, publisher, region and rule, counts by the same, and pages that hold
+/// still while new leads arrive.
+#[test]
+fn analysts_filter_count_and_page_a_queue() {
+    on_both(|s| {
+        let mut leads = Vec::new();
+        for i in 0..30 {
+            let mut l = lead(&format!("l{i:02}"), None, &["押金"]);
+            l.findings[0].rule_id = if i % 3 == 0 {
+                "FEE-DEPOSIT-001"
+            } else {
+                "DISC-GENDER-001"
+            }
+            .into();
+            l.posting.source = Some(if i % 2 == 0 { "site-a" } else { "site-b" }.into());
+            l.posting.publisher = Some(format!("pub-{}", i % 5));
+            l.posting.divisions = if i < 10 {
+                vec!["440300".into(), "440000".into()]
+            } else {
+                vec!["310000".into()]
+            };
+            leads.push(l);
+        }
+        // Filed over time, so that the listing order is by time.
+        for (i, l) in leads.iter().enumerate() {
+            s.q.upsert(
+                std::slice::from_ref(l),
+                &format!("2026-11-01T00:{i:02}:00Z"),
+            )
+            .unwrap();
+        }
+        let ids = |f: &Filter| -> Vec<String> {
+            s.q.list(f)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.lead.lead_id)
+                .collect()
+        };
+        let f = |g: fn(&mut Filter)| {
+            let mut f = Filter::default();
+            g(&mut f);
+            f
+        };
+        assert_eq!(ids(&f(|f| f.source = Some("site-a".into()))).len(), 15);
+        assert_eq!(ids(&f(|f| f.publisher = Some("pub-3".into()))).len(), 6);
+        assert_eq!(
+            ids(&f(|f| f.region = Some("440000".into()))).len(),
+            10,
+            "a province holds its cities"
+        );
+        assert_eq!(ids(&f(|f| f.region = Some("310000".into()))).len(), 20);
+        assert_eq!(
+            ids(&f(|f| f.rule = Some("FEE-DEPOSIT-001".into()))).len(),
+            10
+        );
+        let both = f(|f| {
+            f.rule = Some("FEE-DEPOSIT-001".into());
+            f.region = Some("440300".into());
+        });
+        assert_eq!(ids(&both), ["l09", "l06", "l03", "l00"], "{}", s.name);
+
+        let by_source = s.q.counts(&Filter::default(), Facet::Source).unwrap();
+        assert_eq!(by_source, [("site-a".into(), 15), ("site-b".into(), 15)]);
+        let by_region =
+            s.q.counts(&f(|f| f.source = Some("site-a".into())), Facet::Region)
+                .unwrap();
+        assert_eq!(
+            by_region,
+            [
+                ("310000".into(), 10),
+                ("440000".into(), 5),
+                ("440300".into(), 5)
+            ],
+            "{}",
+            s.name
+        );
+        let by_verdict = s.q.counts(&Filter::default(), Facet::Verdict).unwrap();
+        assert_eq!(by_verdict, [("none".into(), 30)]);
+
+        // Pages of 7: a lead filed between two pages does not shift the next one.
+        let mut seen = Vec::new();
+        let mut page = f(|f| f.limit = Some(7));
+        loop {
+            let rows = s.q.list(&page).unwrap();
+            if seen.is_empty() {
+                s.q.upsert(&[lead("late", None, &["押金"])], "2026-11-02T00:00:00Z")
+                    .unwrap();
+            }
+            let Some(last) = rows.last() else { break };
+            page.after = Some(Cursor::after(last));
+            seen.extend(rows.iter().map(|r| r.lead.lead_id.clone()));
+        }
+        let expected: Vec<String> = (0..30).rev().map(|i| format!("l{i:02}")).collect();
+        assert_eq!(seen, expected, "{}", s.name);
+        let c: Cursor = page.after.unwrap().to_string().parse().unwrap();
+        assert_eq!(c.lead_id, "l00");
+        assert!("nonsense".parse::<Cursor>().is_err());
+    });
 }

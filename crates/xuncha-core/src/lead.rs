@@ -141,6 +141,10 @@ pub struct PostingRef {
     /// Publisher kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publisher_kind: Option<PublisherKind>,
+    /// Administrative divisions (six-digit codes, each with its ancestors) the location
+    /// names, as the rules' division table resolves it: where the case belongs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub divisions: Vec<String>,
 }
 
 impl PostingRef {
@@ -157,6 +161,7 @@ impl PostingRef {
             location: p.location.clone(),
             publisher: p.publisher.as_ref().and_then(|x| x.name.clone()),
             publisher_kind: p.publisher.as_ref().map(|x| x.kind),
+            divisions: Vec::new(),
         }
     }
 }

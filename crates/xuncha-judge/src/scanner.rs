@@ -278,7 +278,10 @@ impl Scanner {
                         findings_unexamined: 0,
                         legal_basis: Vec::new(),
                         penalty: law(PENALTY),
-                        posting: PostingRef::of(posting, &hash),
+                        posting: PostingRef {
+                            divisions: self.matcher.locate(posting),
+                            ..PostingRef::of(posting, &hash)
+                        },
                         detected_at: now.to_string(),
                         rules_version: self.matcher.rules().version.clone(),
                         scanner_version: SCANNER_VERSION.to_string(),

@@ -634,6 +634,7 @@ impl Matcher {
             .content_sha256
             .clone()
             .unwrap_or_else(|| posting.compute_content_sha256());
+        let located = self.locate(posting);
         let mut by_cat: BTreeMap<Category, Vec<&RuleHit>> = BTreeMap::new();
         for h in &hits {
             by_cat
@@ -679,7 +680,10 @@ impl Matcher {
                 findings_unexamined: hs.iter().map(|h| h.unexamined).sum(),
                 legal_basis,
                 penalty,
-                posting: PostingRef::of(posting, &hash),
+                posting: PostingRef {
+                    divisions: located.clone(),
+                    ..PostingRef::of(posting, &hash)
+                },
                 detected_at: detected_at.to_string(),
                 rules_version: self.rules.version.clone(),
                 scanner_version: SCANNER_VERSION.to_string(),
@@ -690,7 +694,8 @@ impl Matcher {
     }
 
     /// Division codes of the posting's location.
-    fn locate(&self, posting: &Posting) -> Vec<String> {
+    /// The division codes a posting's location names, each with its ancestors.
+    pub fn locate(&self, posting: &Posting) -> Vec<String> {
         posting
             .location
             .as_deref()

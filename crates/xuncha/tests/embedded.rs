@@ -667,3 +667,76 @@ fn a_damaged_case_queue_is_refused_at_start_and_once_ends_with_failure() {
         "the file waits for a good queue"
     );
 }
+
+/// What an analyst asks of a queue: how many by region and rule, the leads of one city by
+/// its name, and a long list a page at a time.
+#[test]
+fn leads_are_counted_filtered_by_region_and_rule_and_paged() {
+    let dir = checkout();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("data/inbox")).unwrap();
+    std::fs::copy(
+        repo().join("examples/postings.jsonl"),
+        d.join("data/inbox/batch-1.jsonl"),
+    )
+    .unwrap();
+    ok(xuncha(d, &["run", "--once"]).output().unwrap());
+    let all = lead_lines(d).len();
+
+    let counts: Vec<serde_json::Value> =
+        ok(xuncha(d, &["leads", "count", "--by", "region", "--json"])
+            .output()
+            .unwrap())
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let shanghai = counts
+        .iter()
+        .find(|c| c["key"] == "310000")
+        .expect("Shanghai postings are in the examples");
+    let n = shanghai["leads"].as_u64().unwrap() as usize;
+    assert!(n >= 1 && n < all, "{counts:?}");
+    let by_name = ok(xuncha(d, &["leads", "list", "--region", "上海"])
+        .output()
+        .unwrap());
+    assert_eq!(by_name.lines().count() - 1, n, "{by_name}");
+    let by_code = ok(xuncha(d, &["leads", "list", "--region", "310000"])
+        .output()
+        .unwrap());
+    assert_eq!(by_code, by_name);
+    let unknown = xuncha(d, &["leads", "list", "--region", "亚特兰蒂斯"])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no division named"));
+
+    let rules = ok(xuncha(d, &["leads", "count", "--by", "rule", "--json"])
+        .output()
+        .unwrap());
+    let first: serde_json::Value = serde_json::from_str(rules.lines().next().unwrap()).unwrap();
+    let rule = first["key"].as_str().unwrap();
+    let listed = ok(xuncha(d, &["leads", "list", "--rule", rule]).output().unwrap());
+    assert_eq!(
+        (listed.lines().count() - 1) as u64,
+        first["leads"].as_u64().unwrap()
+    );
+
+    // Pages of 4 until the end: every lead once, in the order of the whole list.
+    let mut paged = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut args = vec!["leads", "list", "--limit", "4"];
+        if let Some(a) = &after {
+            args.extend(["--after", a.as_str()]);
+        }
+        let out = xuncha(d, &args).output().unwrap();
+        let stdout = ok(out.clone());
+        paged.extend(stdout.lines().skip(1).map(String::from));
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        match stderr.split("next page: --after ").nth(1) {
+            Some(rest) => after = Some(rest.trim().to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, lead_lines(d));
+}

@@ -48,6 +48,19 @@ pub struct FilterArgs {
     /// Only leads assigned to this person.
     #[arg(long)]
     pub assigned_to: Option<String>,
+    /// Only postings of this site (its profile name, the posting's `source`).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Only postings of this publisher.
+    #[arg(long)]
+    pub publisher: Option<String>,
+    /// Only postings located in this division: a six-digit code (440300) or a name as
+    /// rules/divisions.csv has it (深圳市, 深圳, 广东省); a province includes its cities.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Only leads with a finding of this rule (FEE-DEPOSIT-001).
+    #[arg(long)]
+    pub rule: Option<String>,
     /// Only leads first seen at or after this time (2026-11-01 or RFC 3339).
     #[arg(long)]
     pub since: Option<String>,
@@ -57,6 +70,12 @@ pub struct FilterArgs {
     /// At most this many, newest first.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// The next page: the cursor `leads list` printed after the last one.
+    #[arg(long)]
+    pub after: Option<xuncha_cases::Cursor>,
+    /// Where the division names of --region are read (the rules folder).
+    #[arg(long, env = "XUNCHA_RULES", default_value = "rules", hide = true)]
+    pub rules: PathBuf,
 }
 
 /// A workflow status or a verdict: what `leads mark` sets, and what `--status` may name
@@ -75,21 +94,53 @@ fn parse_state(s: &str) -> Result<State, String> {
 }
 
 impl FilterArgs {
-    fn filter(&self) -> Filter {
+    fn filter(&self) -> anyhow::Result<Filter> {
         let (status, verdict) = match self.status {
             Some(State::Status(s)) => (Some(s), self.verdict),
             Some(State::Verdict(v)) => (None, Some(v)),
             None => (None, self.verdict),
         };
-        Filter {
+        Ok(Filter {
             category: self.category,
             min_severity: self.min_severity,
             status,
             verdict,
             assigned_to: self.assigned_to.clone(),
+            source: self.source.clone(),
+            publisher: self.publisher.clone(),
+            region: self
+                .region
+                .as_deref()
+                .map(|r| self.division_code(r))
+                .transpose()?,
+            rule: self.rule.clone(),
             since: self.since.clone(),
             until: self.until.clone(),
+            after: self.after.clone(),
             limit: self.limit,
+        })
+    }
+
+    /// A division code as given, or the code of the division so named.
+    fn division_code(&self, region: &str) -> anyhow::Result<String> {
+        if region.len() == 6 && region.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(region.to_string());
+        }
+        let rules = xuncha_rules::RuleSet::load(&self.rules)
+            .with_context(|| format!("reading the division names in {}", self.rules.display()))?;
+        let found: Vec<&xuncha_rules::Division> = rules
+            .divisions
+            .iter()
+            .filter(|d| d.name == region || d.short == region)
+            .collect();
+        match found.as_slice() {
+            [d] => Ok(d.code.clone()),
+            [] => anyhow::bail!("no division named {region} (give its six-digit code, or a name as rules/divisions.csv has it)"),
+            many => anyhow::bail!(
+                "{region} names {} divisions ({}): give the code",
+                many.len(),
+                many.iter().map(|d| format!("{} {}", d.code, d.name)).collect::<Vec<_>>().join(", ")
+            ),
         }
     }
 }
@@ -101,6 +152,18 @@ pub enum Command {
     List {
         #[command(flatten)]
         filter: FilterArgs,
+    },
+    /// How many leads, by category, severity, status, verdict, assignee, source,
+    /// publisher, region or rule, under the same filters as `list`.
+    Count {
+        /// What to count by.
+        #[arg(long, default_value = "category")]
+        by: xuncha_cases::Facet,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// One JSON object a line: {"key", "leads"}.
+        #[arg(long)]
+        json: bool,
     },
     /// A lead with its evidence highlighted, legal basis and history: first found, each
     /// recheck of its posting page, when its flagged text was last seen online and when
@@ -224,7 +287,7 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
     let out = io::stdout();
     match cmd {
         Command::List { filter } => {
-            let rows = q.list(&filter.filter())?;
+            let rows = q.list(&filter.filter()?)?;
             let mut w = io::BufWriter::new(out.lock());
             writeln!(
                 w,
@@ -261,6 +324,30 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             }
             w.flush()?;
             eprintln!("{} lead(s)", rows.len());
+            // A full page may have more behind it.
+            if let (Some(n), Some(last)) = (filter.limit, rows.last()) {
+                if rows.len() == n {
+                    eprintln!("next page: --after {}", xuncha_cases::Cursor::after(last));
+                }
+            }
+        }
+        Command::Count { by, filter, json } => {
+            let counts = q.counts(&filter.filter()?, by)?;
+            let mut w = io::BufWriter::new(out.lock());
+            let total: u64 = counts.iter().map(|(_, n)| n).sum();
+            for (key, n) in &counts {
+                if json {
+                    writeln!(w, "{}", serde_json::json!({ "key": key, "leads": n }))?;
+                } else {
+                    writeln!(w, "{:>8}  {}", n, terminal(key))?;
+                }
+            }
+            w.flush()?;
+            if !json && matches!(by, xuncha_cases::Facet::Region | xuncha_cases::Facet::Rule) {
+                eprintln!("(a lead counts under each {by} it has)");
+            } else if !json {
+                eprintln!("{total} lead(s)");
+            }
         }
         Command::Show { lead_id, json } => {
             let Some(r) = q.get(&lead_id)? else {
@@ -321,7 +408,7 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             if format == Format::Table {
                 anyhow::bail!("export writes jsonl, csv or html");
             }
-            let rows = q.list(&filter.filter())?;
+            let rows = q.list(&filter.filter()?)?;
             let sink: Box<dyn Write> = match &output {
                 Some(path) => Box::new(
                     File::create(path).with_context(|| format!("creating {}", path.display()))?,
