@@ -562,7 +562,10 @@ impl CaseQueue {
         }
         self.db.tx(|tx| {
             let rows = tx.query(&sql, &args)?;
-            rows.into_iter().map(|r| lead_row(tx, r)).collect()
+            let mut texts = LawTexts::default();
+            rows.into_iter()
+                .map(|r| lead_row(tx, r, &mut texts))
+                .collect()
         })
     }
 
@@ -603,7 +606,7 @@ impl CaseQueue {
                 &format!("SELECT {ROW_COLUMNS} FROM leads WHERE lead_id = $1"),
                 &[lead_id.into()],
             )?
-            .map(|r| lead_row(tx, r))
+            .map(|r| lead_row(tx, r, &mut LawTexts::default()))
             .transpose()
         })
     }
@@ -801,19 +804,30 @@ fn open_sqlite(path: &Path) -> anyhow::Result<Db> {
     Ok(Db::Sqlite(Mutex::new(conn)))
 }
 
+/// Legal texts already looked up in one read: a page of leads cites a handful of articles.
+type LawTexts = std::collections::HashMap<(String, String, String), Option<String>>;
+
 /// A lead row of [`ROW_COLUMNS`], with the legal texts it was filed without put back.
-fn lead_row(tx: &mut dyn Tx, mut r: Row) -> anyhow::Result<LeadRow> {
+fn lead_row(tx: &mut dyn Tx, mut r: Row, texts: &mut LawTexts) -> anyhow::Result<LeadRow> {
     let json = col(&mut r)?.text()?;
     let mut lead: Lead = serde_json::from_str(&json).context("a stored lead's JSON")?;
     // Leads filed before texts were stored apart still carry theirs.
     let version = lead.rules_version.clone();
     for l in lead.legal_basis.iter_mut().chain(lead.penalty.as_mut()) {
         if l.text.is_empty() {
-            if let Some(mut t) = tx.query_opt(
-                "SELECT text FROM law_texts WHERE rules_version = $1 AND law = $2 AND article = $3",
-                &[(&version).into(), (&l.law).into(), (&l.article).into()],
-            )? {
-                l.text = col(&mut t)?.text()?;
+            let key = (version.clone(), l.law.clone(), l.article.clone());
+            if !texts.contains_key(&key) {
+                let found = tx
+                    .query_opt(
+                        "SELECT text FROM law_texts WHERE rules_version = $1 AND law = $2 AND article = $3",
+                        &[(&key.0).into(), (&key.1).into(), (&key.2).into()],
+                    )?
+                    .map(|mut t| col(&mut t)?.text())
+                    .transpose()?;
+                texts.insert(key.clone(), found);
+            }
+            if let Some(Some(t)) = texts.get(&key) {
+                l.text = t.clone();
             }
         }
     }

@@ -715,7 +715,9 @@ fn leads_are_counted_filtered_by_region_and_rule_and_paged() {
         .unwrap());
     let first: serde_json::Value = serde_json::from_str(rules.lines().next().unwrap()).unwrap();
     let rule = first["key"].as_str().unwrap();
-    let listed = ok(xuncha(d, &["leads", "list", "--rule", rule]).output().unwrap());
+    let listed = ok(xuncha(d, &["leads", "list", "--rule", rule])
+        .output()
+        .unwrap());
     assert_eq!(
         (listed.lines().count() - 1) as u64,
         first["leads"].as_u64().unwrap()

@@ -23,3 +23,4 @@ CREATE INDEX leads_publisher ON leads (publisher, first_seen);
 CREATE INDEX leads_assigned ON leads (assigned_to, first_seen);
 CREATE INDEX leads_status ON leads (status, first_seen);
 CREATE INDEX leads_page ON leads (first_seen DESC, lead_id);
+CREATE INDEX leads_category_time ON leads (category, first_seen);

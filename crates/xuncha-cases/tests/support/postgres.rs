@@ -16,6 +16,7 @@ pub struct Postgres {
     port: u16,
     server: Option<Child>,
     next_db: std::sync::atomic::AtomicU32,
+    durable: bool,
 }
 
 fn bin_dir() -> PathBuf {
@@ -68,7 +69,17 @@ fn unprivileged(program: &Path) -> Command {
 }
 
 impl Postgres {
+    /// A cluster for tests: `fsync` off, since nothing here outlives the machine.
     pub fn start() -> Postgres {
+        Postgres::start_with(false)
+    }
+
+    /// A cluster that writes as a real one does (`fsync` on), for measurements.
+    pub fn start_durable() -> Postgres {
+        Postgres::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Postgres {
         let bin = bin_dir();
         let dir = tempfile::Builder::new()
             .prefix("xuncha-pg-")
@@ -107,6 +118,7 @@ impl Postgres {
             port: 0,
             server: None,
             next_db: 0.into(),
+            durable,
         };
         pg.start_server();
         pg
@@ -129,7 +141,11 @@ impl Postgres {
                 "-c",
                 "listen_addresses=127.0.0.1",
                 "-c",
-                "fsync=off",
+                if self.durable {
+                    "fsync=on"
+                } else {
+                    "fsync=off"
+                },
                 "-c",
                 "max_connections=100",
             ])

@@ -1,0 +1,197 @@
+//! The case store's throughput and latency on both databases, with figures printed:
+//!
+//! - filing: leads per second through `CaseQueue::upsert` in batches of 500 (the scan
+//!   loop's and the filer's batch), into a fresh SQLite file and a fresh PostgreSQL database;
+//! - `leads list` on a queue of N leads: the first page of 50 under each analyst's filter
+//!   (none, category, status, source, region, rule, a combination, and the 20th page by
+//!   cursor), median and worst of 20 runs;
+//! - `leads count` by category and by region.
+//!
+//! ```sh
+//! cargo run --release -p xuncha-benches --bin case-store-bench -- 1000000
+//! ```
+//!
+//! PostgreSQL is a throwaway cluster started here (Debian's server, `scripts/postgres.sh`),
+//! with fsync on, as a real one runs. Leads are synthetic: realistic sizes (a few findings,
+//! legal bases stored once), spread over 40 sites, 5,000 publishers, 30 divisions, 60
+//! rules and a year of filing times.
+
+#[path = "../crates/xuncha-cases/tests/support/postgres.rs"]
+mod postgres_cluster;
+
+use std::time::{Duration, Instant};
+
+use xuncha_cases::{CaseQueue, Cursor, Facet, Filter, Location, Status};
+use xuncha_core::{Category, Finding, Lead, LegalRef, PostingRef, Severity, Span, LEAD_SCHEMA};
+
+const BATCH: usize = 500;
+
+fn lead(i: usize) -> (Lead, String) {
+    let cats = Category::ALL;
+    let category = cats[i % cats.len()];
+    let rule = format!("R-{:03}", i % 60);
+    let law = LegalRef {
+        key: "EPL-3".into(),
+        law: "中华人民共和国就业促进法".into(),
+        article: "第三条".into(),
+        text: "劳动者依法享有平等就业和自主择业的权利。".repeat(4),
+    };
+    let matched = "入职需交押金300元";
+    let lead = Lead {
+        schema: LEAD_SCHEMA.into(),
+        lead_id: format!("{:032x}", (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        category,
+        severity: Severity::Illegal,
+        score: 0.9,
+        findings: vec![Finding {
+            rule_id: rule,
+            field: "description".into(),
+            span: Span::new(0, matched.len()),
+            matched: matched.into(),
+            context: format!("岗位职责：仓库分拣，{matched}，包吃住，月薪六千。"),
+        }],
+        findings_unexamined: 0,
+        legal_basis: vec![law.clone()],
+        penalty: Some(law),
+        posting: PostingRef {
+            id: format!("site-{}:{i}", i % 40),
+            url: Some(format!("https://jobs{}.example/p/{i}", i % 40)),
+            source: Some(format!("site-{}", i % 40)),
+            content_sha256: "ab".repeat(32),
+            title: Some("仓库分拣员".into()),
+            company: Some(format!("某某物流有限公司{}", i % 5000)),
+            location: Some("深圳-南山区".into()),
+            publisher: Some(format!("pub-{}", i % 5000)),
+            divisions: vec![
+                format!("{}0000", 11 + (i % 30)),
+                format!("{}0100", 11 + (i % 30)),
+            ],
+            ..PostingRef::default()
+        },
+        detected_at: "2026-01-01T00:00:00Z".into(),
+        rules_version: "bench".into(),
+        scanner_version: "bench".into(),
+        licence: None,
+    };
+    // A year of filing, newest last.
+    let t = time::OffsetDateTime::from_unix_timestamp(1_767_225_600 + (i as i64 * 31)).unwrap();
+    (lead, xuncha_cases::format_time(t))
+}
+
+fn fill(q: &CaseQueue, n: usize) -> f64 {
+    let start = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let end = (i + BATCH).min(n);
+        // One batch shares its filing second, as a scan batch does.
+        let (_, at) = lead(end - 1);
+        let leads: Vec<Lead> = (i..end).map(|j| lead(j).0).collect();
+        q.upsert(&leads, &at).unwrap();
+        i = end;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn time_it(mut f: impl FnMut()) -> (Duration, Duration) {
+    let mut runs: Vec<Duration> = (0..20)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed()
+        })
+        .collect();
+    runs.sort();
+    (runs[runs.len() / 2], runs[runs.len() - 1])
+}
+
+fn measure(name: &str, q: &CaseQueue, n: usize) {
+    println!("\n== {name}: {n} leads");
+    let rate = fill(q, n);
+    println!("filing: {rate:.0} leads/s (batches of {BATCH})");
+    let page = |f: Filter| Filter {
+        limit: Some(50),
+        ..f
+    };
+    let mut twentieth = page(Filter::default());
+    for _ in 0..19 {
+        let rows = q.list(&twentieth).unwrap();
+        twentieth.after = rows.last().map(Cursor::after);
+    }
+    let cases: Vec<(&str, Filter)> = vec![
+        ("no filter", page(Filter::default())),
+        (
+            "category",
+            page(Filter {
+                category: Some(Category::FeeDeposit),
+                ..Filter::default()
+            }),
+        ),
+        (
+            "status new",
+            page(Filter {
+                status: Some(Status::New),
+                ..Filter::default()
+            }),
+        ),
+        (
+            "source",
+            page(Filter {
+                source: Some("site-7".into()),
+                ..Filter::default()
+            }),
+        ),
+        (
+            "region",
+            page(Filter {
+                region: Some("210000".into()),
+                ..Filter::default()
+            }),
+        ),
+        (
+            "rule",
+            page(Filter {
+                rule: Some("R-042".into()),
+                ..Filter::default()
+            }),
+        ),
+        (
+            "region + rule + since",
+            page(Filter {
+                region: Some("210000".into()),
+                rule: Some("R-010".into()),
+                since: Some("2026-01-15".into()),
+                ..Filter::default()
+            }),
+        ),
+        ("20th page by cursor", twentieth),
+    ];
+    for (what, f) in cases {
+        let mut got = 0;
+        let (median, worst) = time_it(|| got = q.list(&f).unwrap().len());
+        println!("list, {what:<22} {got:>3} rows  median {median:>10.2?}  worst {worst:>10.2?}");
+    }
+    for facet in [Facet::Category, Facet::Region] {
+        let mut groups = 0;
+        let (median, worst) =
+            time_it(|| groups = q.counts(&Filter::default(), facet).unwrap().len());
+        println!(
+            "count by {facet:<10} {groups:>3} groups  median {median:>10.2?}  worst {worst:>10.2?}"
+        );
+    }
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map(|a| a.parse().expect("the number of leads"))
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = CaseQueue::open(dir.path().join("bench.db")).unwrap();
+    measure("SQLite", &sqlite, n);
+    drop(sqlite);
+
+    let pg = postgres_cluster::Postgres::start_durable();
+    let url = pg.new_database();
+    let postgres = CaseQueue::open_at(&Location::Postgres(url)).unwrap();
+    measure("PostgreSQL", &postgres, n);
+}
