@@ -13,6 +13,7 @@
 
 mod category;
 mod clock;
+mod duration;
 mod frontier;
 mod hash;
 mod lead;
@@ -22,6 +23,7 @@ mod str_enum;
 
 pub use category::{Category, Family, ParseCategoryError, ParseSeverityError, Severity};
 pub use clock::{now_rfc3339, rfc3339};
+pub use duration::{deserialize_duration, parse_duration, serialize_duration};
 pub use frontier::{BoxFuture, Frontier, FrontierEntry, FrontierError, PageKind};
 pub use hash::{hex, lead_id, sha256_hex};
 pub use lead::{Finding, Lead, LegalRef, LicenceLookup, PostingRef, Span, LEAD_SCHEMA};

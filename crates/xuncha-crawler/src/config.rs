@@ -26,26 +26,26 @@ pub struct CrawlerConfig {
     /// Requests in flight at once, over all sites and hosts.
     pub concurrency: usize,
     /// Time allowed to open a connection.
-    #[serde(deserialize_with = "crate::duration::deserialize")]
+    #[serde(deserialize_with = "xuncha_core::deserialize_duration")]
     pub connect_timeout: Duration,
     /// Time allowed for a whole response, headers and body.
-    #[serde(deserialize_with = "crate::duration::deserialize")]
+    #[serde(deserialize_with = "xuncha_core::deserialize_duration")]
     pub response_timeout: Duration,
     /// Retries after a timeout, a 429 or a 5xx (so at most `max_retries + 1` attempts).
     pub max_retries: u32,
     /// First retry delay; doubled each attempt, with jitter.
-    #[serde(deserialize_with = "crate::duration::deserialize")]
+    #[serde(deserialize_with = "xuncha_core::deserialize_duration")]
     pub backoff_base: Duration,
     /// Longest wait before a retry. A `Retry-After` longer than this is not waited out:
     /// the page is given up for this pass.
-    #[serde(deserialize_with = "crate::duration::deserialize")]
+    #[serde(deserialize_with = "xuncha_core::deserialize_duration")]
     pub backoff_max: Duration,
     /// Redirects followed before a fetch fails.
     pub max_redirects: usize,
     /// Largest body read, counted both as received and after gzip/deflate/brotli decoding.
     pub max_body_bytes: usize,
     /// How long robots.txt rules are trusted before being fetched again.
-    #[serde(deserialize_with = "crate::duration::deserialize")]
+    #[serde(deserialize_with = "xuncha_core::deserialize_duration")]
     pub robots_ttl: Duration,
     /// Crawl state (SQLite): frontier of unfinished passes, validators and hashes of
     /// fetched pages.

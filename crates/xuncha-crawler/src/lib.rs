@@ -62,7 +62,6 @@
 mod charset;
 mod config;
 mod crawler;
-mod duration;
 mod evidence;
 mod extract;
 mod fetch;
@@ -81,7 +80,6 @@ pub use config::CrawlerConfig;
 pub use crawler::{
     CrawlError, CrawlStats, Crawler, CrawlerBuilder, HostStats, PageError, SiteStats,
 };
-pub use duration::parse_duration;
 pub use evidence::{Capture, EvidenceStore};
 pub use extract::normalize_whitespace;
 pub use fetch::{FetchError, FetchErrorKind};
@@ -94,6 +92,7 @@ pub use recheck::{
     GenericSite, PageOutcome, RecheckResult, RecheckTarget, Rechecker, RecheckerBuilder,
 };
 pub use state::{CrawlState, StateError};
+pub use xuncha_core::parse_duration;
 
 /// The Kafka topic of postings (key: posting id).
 pub const POSTINGS_TOPIC: &str = "xuncha.postings";

@@ -58,14 +58,14 @@ pub struct SiteProfile {
     /// re-fetched with a conditional GET.
     #[serde(
         default = "default_recrawl",
-        deserialize_with = "crate::duration::deserialize"
+        deserialize_with = "xuncha_core::deserialize_duration"
     )]
     pub recrawl_after: Duration,
     /// In continuous mode, how long after one pass ends the next starts (list pages are
     /// read again to find new postings).
     #[serde(
         default = "default_pass_interval",
-        deserialize_with = "crate::duration::deserialize"
+        deserialize_with = "xuncha_core::deserialize_duration"
     )]
     pub pass_interval: Duration,
     /// Allow private, loopback and link-local addresses. Only for test sites.

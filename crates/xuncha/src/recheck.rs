@@ -15,12 +15,13 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use xuncha_cases::{format_time, CaseQueue, DueLead, Recheck, RecheckOutcome};
 use xuncha_crawler::{
-    canonicalize, parse_duration, CrawlerConfig, GenericSite, PageOutcome, RecheckResult,
-    RecheckTarget, Rechecker, SiteProfile,
+    canonicalize, CrawlerConfig, GenericSite, PageOutcome, RecheckResult, RecheckTarget, Rechecker,
+    SiteProfile,
 };
 
 /// The `[recheck]` settings of `xuncha run` (embedded mode: the case queue is the SQLite
-/// file). Durations are written as in site profiles: `"3d"`, `"1h"`, `"90m"`.
+/// file). Durations are written as in site profiles (`"3d"`, `"1h"`, `"90m"`) and read when
+/// the settings are, so a mistyped one stops the start, naming the key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RecheckConfig {
@@ -28,35 +29,35 @@ pub struct RecheckConfig {
     /// every posting with a URL, wherever it came from.
     pub enabled: bool,
     /// A lead is due when its page was not rechecked for this long.
-    pub after: String,
+    #[serde(
+        deserialize_with = "xuncha_core::deserialize_duration",
+        serialize_with = "xuncha_core::serialize_duration"
+    )]
+    pub after: Duration,
     /// How often a round looks for due leads.
-    pub every: String,
+    #[serde(
+        deserialize_with = "xuncha_core::deserialize_duration",
+        serialize_with = "xuncha_core::serialize_duration"
+    )]
+    pub every: Duration,
     /// Most leads rechecked in one round; the rest wait for the next.
     pub max_per_round: usize,
     /// A posting is recorded gone only when rechecks this far apart both find it gone.
-    pub confirm_gone_after: String,
-}
-
-impl RecheckConfig {
-    /// `confirm_gone_after`, parsed.
-    pub fn confirm_gone_after(&self) -> anyhow::Result<std::time::Duration> {
-        parse_duration(&self.confirm_gone_after).map_err(|e| {
-            anyhow::anyhow!(
-                "[recheck] confirm_gone_after = {:?}: {e}",
-                self.confirm_gone_after
-            )
-        })
-    }
+    #[serde(
+        deserialize_with = "xuncha_core::deserialize_duration",
+        serialize_with = "xuncha_core::serialize_duration"
+    )]
+    pub confirm_gone_after: Duration,
 }
 
 impl Default for RecheckConfig {
     fn default() -> Self {
         RecheckConfig {
             enabled: false,
-            after: "3d".into(),
-            every: "1h".into(),
+            after: Duration::from_secs(3 * 86_400),
+            every: Duration::from_secs(3600),
             max_per_round: 1000,
-            confirm_gone_after: "1h".into(),
+            confirm_gone_after: Duration::from_secs(3600),
         }
     }
 }
@@ -236,10 +237,7 @@ pub fn spawn(
     if !config.enabled {
         return Ok(None);
     }
-    let after = parse_duration(&config.after)
-        .map_err(|e| anyhow::anyhow!("[recheck] after = {:?}: {e}", config.after))?;
-    let every = parse_duration(&config.every)
-        .map_err(|e| anyhow::anyhow!("[recheck] every = {:?}: {e}", config.every))?;
+    let (after, every) = (config.after, config.every);
     let rechecker = build_rechecker(
         &crawl.sites_dir,
         &crawl.evidence,
@@ -250,7 +248,7 @@ pub fn spawn(
         GenericSite::default(),
         Some(registry),
     )?;
-    tracing::info!(after = %config.after, every = %config.every, "rechecking open leads");
+    tracing::info!(after = ?config.after, every = ?config.every, "rechecking open leads");
     Ok(Some(tokio::spawn(run_periodically(
         queue,
         rechecker,
@@ -297,8 +295,10 @@ mod tests {
             .extract()
             .unwrap();
         assert!(c.enabled);
-        assert_eq!(parse_duration(&c.after).unwrap().as_secs(), 2 * 86_400);
-        assert_eq!(c.every, "1h");
+        assert_eq!(c.after.as_secs(), 2 * 86_400);
+        assert_eq!(c.every.as_secs(), 3600);
+        let typo = Figment::from(Toml::string("every = \"1 hr-ish\"")).extract::<RecheckConfig>();
+        assert!(typo.unwrap_err().to_string().contains("1 hr-ish"));
         let bad = Figment::from(Toml::string("aftr = \"2d\"")).extract::<RecheckConfig>();
         assert!(bad.unwrap_err().to_string().contains("aftr"));
     }

@@ -227,24 +227,11 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Durations as humane strings (`"10m"`, `"1h 30m"`, `"500ms"`), via `humantime`.
+/// Durations as humane strings (`"10m"`, `"1h 30m"`, `"500ms"`), read and written by the
+/// one duration reader of every setting.
 mod humane {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&humantime::format_duration(*d).to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let s = String::deserialize(d)?;
-        humantime::parse_duration(&s).map_err(|e| {
-            serde::de::Error::custom(format!(
-                "duration `{s}`: {e} (write e.g. \"30s\", \"10m\", \"1h\")"
-            ))
-        })
-    }
+    pub use xuncha_core::deserialize_duration as deserialize;
+    pub use xuncha_core::serialize_duration as serialize;
 }
 
 #[cfg(test)]
@@ -314,7 +301,7 @@ mod tests {
             "name='a'\nurl='http://127.0.0.1/'\nformat='json'\ntimeout='soon'",
         )
         .unwrap_err();
-        assert!(err.to_string().contains("duration `soon`"), "{err}");
+        assert!(err.to_string().contains("duration \"soon\""), "{err}");
         let err =
             toml::from_str::<WebhookConfig>("name='a'\nurl='http://127.0.0.1/'\nformat='slack'")
                 .unwrap_err();

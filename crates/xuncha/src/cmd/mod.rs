@@ -108,7 +108,7 @@ pub(crate) async fn open_store(
     config: &crate::config::Config,
 ) -> anyhow::Result<Arc<xuncha_cases::CaseQueue>> {
     let db = config.db.clone();
-    let gone_after = config.recheck.confirm_gone_after()?;
+    let gone_after = config.recheck.confirm_gone_after;
     let q = tokio::task::spawn_blocking(move || {
         xuncha_cases::CaseQueue::open_url(&db).map(|q| q.confirm_gone_after(gone_after))
     })
