@@ -578,7 +578,12 @@ impl CaseQueue {
             ..f.clone()
         }
         .sql();
+        let unfiltered = args.is_empty();
         let (from, key) = match facet {
+            // A whole queue by region or rule reads only the facet table (its key index),
+            // not a join with every lead.
+            Facet::Region if unfiltered => ("lead_divisions", "code"),
+            Facet::Rule if unfiltered => ("lead_rules", "rule_id"),
             Facet::Category => ("leads", "category"),
             Facet::Severity => ("leads", "severity"),
             Facet::Status => ("leads", "status"),

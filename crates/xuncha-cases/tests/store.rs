@@ -804,6 +804,23 @@ fn analysts_filter_count_and_page_a_queue() {
             "{}",
             s.name
         );
+        let whole = s.q.counts(&Filter::default(), Facet::Region).unwrap();
+        assert_eq!(
+            whole,
+            [
+                ("310000".into(), 20),
+                ("440000".into(), 10),
+                ("440300".into(), 10)
+            ]
+        );
+        let by_rule = s.q.counts(&Filter::default(), Facet::Rule).unwrap();
+        assert_eq!(
+            by_rule,
+            [
+                ("DISC-GENDER-001".into(), 20),
+                ("FEE-DEPOSIT-001".into(), 10)
+            ]
+        );
         let by_verdict = s.q.counts(&Filter::default(), Facet::Verdict).unwrap();
         assert_eq!(by_verdict, [("none".into(), 30)]);
 
