@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::fetch::Validators;
-use crate::frontier::{FrontierEntry, PageKind};
 use crate::politeness::lock;
+use xuncha_core::{FrontierEntry, PageKind};
 
 /// What a page looked like when it was last fetched.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

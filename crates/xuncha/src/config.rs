@@ -2,12 +2,13 @@
 //! overridden by `XUNCHA_*` environment variables.
 
 use std::path::{Path, PathBuf};
-use xuncha_cases::Location;
+use std::time::Duration;
 
 use anyhow::Context;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
+use xuncha_cases::Location;
 use xuncha_pipeline::jsonl::InboxConfig;
 use xuncha_pipeline::kafka::KafkaConfig;
 use xuncha_pipeline::webhook::WebhookConfig;
@@ -199,7 +200,7 @@ pub struct Config {
     /// Alerts.
     pub alerts: AlertSettings,
     /// Rechecks of open leads' pages (embedded mode).
-    pub recheck: crate::recheck::RecheckConfig,
+    pub recheck: RecheckConfig,
     /// Logs.
     pub log: Log,
 }
@@ -218,7 +219,7 @@ impl Default for Config {
             crawl: Crawl::default(),
             registry: RegistrySettings::default(),
             alerts: AlertSettings::default(),
-            recheck: crate::recheck::RecheckConfig::default(),
+            recheck: RecheckConfig::default(),
             log: Log::default(),
         }
     }
@@ -377,6 +378,49 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+/// The `[recheck]` settings of `xuncha run` (embedded mode: the case queue is the SQLite
+/// file). Durations are written as in site profiles (`"3d"`, `"1h"`, `"90m"`) and read when
+/// the settings are, so a mistyped one stops the start, naming the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecheckConfig {
+    /// Recheck open leads while monitoring. Off by default: it fetches the pages of
+    /// every posting with a URL, wherever it came from.
+    pub enabled: bool,
+    /// A lead is due when its page was not rechecked for this long.
+    #[serde(
+        deserialize_with = "xuncha_core::deserialize_duration",
+        serialize_with = "xuncha_core::serialize_duration"
+    )]
+    pub after: Duration,
+    /// How often a round looks for due leads.
+    #[serde(
+        deserialize_with = "xuncha_core::deserialize_duration",
+        serialize_with = "xuncha_core::serialize_duration"
+    )]
+    pub every: Duration,
+    /// Most leads rechecked in one round; the rest wait for the next.
+    pub max_per_round: usize,
+    /// A posting is recorded gone only when rechecks this far apart both find it gone.
+    #[serde(
+        deserialize_with = "xuncha_core::deserialize_duration",
+        serialize_with = "xuncha_core::serialize_duration"
+    )]
+    pub confirm_gone_after: Duration,
+}
+
+impl Default for RecheckConfig {
+    fn default() -> Self {
+        RecheckConfig {
+            enabled: false,
+            after: Duration::from_secs(3 * 86_400),
+            every: Duration::from_secs(3600),
+            max_per_round: 1000,
+            confirm_gone_after: Duration::from_secs(3600),
+        }
     }
 }
 

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use prometheus::Registry;
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use xuncha_cases::{format_time, CaseQueue, DueLead, Recheck, RecheckOutcome};
@@ -18,49 +17,6 @@ use xuncha_crawler::{
     canonicalize, CrawlerConfig, GenericSite, PageOutcome, RecheckResult, RecheckTarget, Rechecker,
     SiteProfile,
 };
-
-/// The `[recheck]` settings of `xuncha run` (embedded mode: the case queue is the SQLite
-/// file). Durations are written as in site profiles (`"3d"`, `"1h"`, `"90m"`) and read when
-/// the settings are, so a mistyped one stops the start, naming the key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RecheckConfig {
-    /// Recheck open leads while monitoring. Off by default: it fetches the pages of
-    /// every posting with a URL, wherever it came from.
-    pub enabled: bool,
-    /// A lead is due when its page was not rechecked for this long.
-    #[serde(
-        deserialize_with = "xuncha_core::deserialize_duration",
-        serialize_with = "xuncha_core::serialize_duration"
-    )]
-    pub after: Duration,
-    /// How often a round looks for due leads.
-    #[serde(
-        deserialize_with = "xuncha_core::deserialize_duration",
-        serialize_with = "xuncha_core::serialize_duration"
-    )]
-    pub every: Duration,
-    /// Most leads rechecked in one round; the rest wait for the next.
-    pub max_per_round: usize,
-    /// A posting is recorded gone only when rechecks this far apart both find it gone.
-    #[serde(
-        deserialize_with = "xuncha_core::deserialize_duration",
-        serialize_with = "xuncha_core::serialize_duration"
-    )]
-    pub confirm_gone_after: Duration,
-}
-
-impl Default for RecheckConfig {
-    fn default() -> Self {
-        RecheckConfig {
-            enabled: false,
-            after: Duration::from_secs(3 * 86_400),
-            every: Duration::from_secs(3600),
-            max_per_round: 1000,
-            confirm_gone_after: Duration::from_secs(3600),
-        }
-    }
-}
 
 /// What one round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -228,7 +184,7 @@ pub async fn run_periodically(
 /// settings' site profiles, evidence store and concurrency.
 // Called by `run` once its settings carry a `[recheck]` table.
 pub fn spawn(
-    config: &RecheckConfig,
+    config: &crate::config::RecheckConfig,
     crawl: &crate::config::Crawl,
     queue: Arc<CaseQueue>,
     registry: &Registry,
@@ -285,6 +241,7 @@ fn row(d: &DueLead, r: &RecheckResult) -> Recheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::RecheckConfig;
     use figment::providers::{Format, Serialized, Toml};
     use figment::Figment;
 
