@@ -36,7 +36,8 @@ mod sink;
 pub use db::Location;
 pub use events::{Change, Event, Verdict, MAX_ACTOR_CHARS, MAX_NOTE_CHARS};
 pub use queue::{
-    format_time, CaseQueue, Cursor, DueLead, Facet, Filter, LeadRow, Recheck, RecheckOutcome,
-    Status, GONE_CONFIRMED_AFTER,
+    format_time, CaseQueue, Cursor, DueLead, Facet, Filter, LeadRow, Recheck, Status,
+    GONE_CONFIRMED_AFTER,
 };
 pub use sink::CaseSink;
+pub use xuncha_core::RecheckOutcome;

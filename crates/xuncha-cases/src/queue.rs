@@ -6,7 +6,7 @@ use anyhow::Context;
 use rusqlite::Connection;
 use serde::Serialize;
 use time::OffsetDateTime;
-use xuncha_core::{Category, Lead, Severity};
+use xuncha_core::{Category, Lead, RecheckOutcome, Severity};
 use xuncha_pipeline::DeadLetter;
 
 use crate::db::{self, col, Db, Location, Row, Tx, Value};
@@ -301,22 +301,6 @@ fn create_private(path: &Path) -> anyhow::Result<()> {
 
 /// The columns `lead_row` reads, in its order.
 const ROW_COLUMNS: &str = "lead_json, status, first_seen, last_seen, seen_count, last_checked_at, last_online_at, gone_at, assigned_to, verdict";
-
-xuncha_core::str_enum! {
-    /// What a recheck found of a posting page.
-    pub enum RecheckOutcome("recheck outcome") {
-        /// The posting is still shown with its flagged text (or, for a lead without
-        /// flagged text, unchanged).
-        Online => "online",
-        /// The posting is still shown but the flagged text is no longer on it (or, without
-        /// flagged text, its content changed).
-        Changed => "changed",
-        /// HTTP 404 or 410, or the page no longer shows the posting.
-        Gone => "gone",
-        /// Nothing could be concluded: a 5xx, a network failure, robots.txt, not HTML.
-        Error => "error",
-    }
-}
 
 /// One recheck of a lead's posting page, as recorded and as [`CaseQueue::history`]
 /// returns it.

@@ -19,6 +19,7 @@ mod hash;
 mod lead;
 mod operator;
 mod posting;
+mod recheck;
 mod str_enum;
 
 pub use category::{Category, Family, ParseCategoryError, ParseSeverityError, Severity};
@@ -29,3 +30,4 @@ pub use hash::{hex, lead_id, sha256_hex};
 pub use lead::{Finding, Lead, LegalRef, LicenceLookup, PostingRef, Span, LEAD_SCHEMA};
 pub use operator::{LicenceDisplay, OperatorPage, OperatorRecord, OPERATOR_SCHEMA};
 pub use posting::{Posting, Publisher, PublisherKind, POSTING_SCHEMA};
+pub use recheck::RecheckOutcome;

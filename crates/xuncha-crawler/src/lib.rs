@@ -88,11 +88,9 @@ pub use metrics::CrawlMetrics;
 pub use net::{canonicalize, is_forbidden_ip};
 pub use operator::{LicenceDisplay, OperatorPage, OperatorRecord, OPERATOR_SCHEMA};
 pub use profile::{FieldSelectors, FieldSpec, ProfileError, SiteProfile};
-pub use recheck::{
-    GenericSite, PageOutcome, RecheckResult, RecheckTarget, Rechecker, RecheckerBuilder,
-};
+pub use recheck::{GenericSite, RecheckResult, RecheckTarget, Rechecker, RecheckerBuilder};
 pub use state::{CrawlState, StateError};
-pub use xuncha_core::parse_duration;
+pub use xuncha_core::{parse_duration, RecheckOutcome};
 
 /// The Kafka topic of postings (key: posting id).
 pub const POSTINGS_TOPIC: &str = "xuncha.postings";

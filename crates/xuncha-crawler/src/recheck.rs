@@ -9,16 +9,16 @@
 //! case queue: the caller gives URLs with what the lead expects to find there.
 //!
 //! How a page is judged:
-//! - HTTP 404 or 410: [`PageOutcome::Gone`].
+//! - HTTP 404 or 410: [`RecheckOutcome::Gone`].
 //! - A page that no longer shows the posting: with a site profile for the host, none of
 //!   the posting's title and description selectors match, or the page carries another
 //!   posting's native id; without one, a redirect to the site's home page, to a parent
 //!   path (a list page) or to another host. Also `Gone`.
-//! - The posting is shown: [`PageOutcome::Online`] if any of the flagged strings is
-//!   still in its text (whitespace ignored), [`PageOutcome::Changed`] if none is. A lead
+//! - The posting is shown: [`RecheckOutcome::Online`] if any of the flagged strings is
+//!   still in its text (whitespace ignored), [`RecheckOutcome::Changed`] if none is. A lead
 //!   without flagged text is `Online` while the bytes hash as before, `Changed` after.
 //! - Anything else (5xx after retries, timeouts, network failures, robots.txt refusal, a
-//!   non-HTML answer, an evidence store that cannot write): [`PageOutcome::Error`], which
+//!   non-HTML answer, an evidence store that cannot write): [`RecheckOutcome::Error`], which
 //!   never counts as gone.
 
 use std::collections::{HashMap, HashSet};
@@ -29,7 +29,7 @@ use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use url::Url;
-use xuncha_core::Posting;
+use xuncha_core::{Posting, RecheckOutcome};
 
 use crate::charset::decode_html;
 use crate::crawler::{build_posting, entry, CrawlError};
@@ -58,20 +58,6 @@ pub struct RecheckTarget {
     pub flagged: Vec<String>,
 }
 
-xuncha_core::str_enum! {
-    /// What a recheck found.
-    pub enum PageOutcome("page outcome") {
-        /// The posting is shown with (some of) its flagged text.
-        Online => "online",
-        /// The posting is shown without its flagged text.
-        Changed => "changed",
-        /// 404, 410, or the posting is no longer shown.
-        Gone => "gone",
-        /// Nothing could be concluded.
-        Error => "error",
-    }
-}
-
 /// The result of rechecking one [`RecheckTarget`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecheckResult {
@@ -80,7 +66,7 @@ pub struct RecheckResult {
     /// When the answer came (or the attempt ended).
     pub checked_at: OffsetDateTime,
     /// What was found.
-    pub outcome: PageOutcome,
+    pub outcome: RecheckOutcome,
     /// HTTP status, when an answer came.
     pub http_status: Option<u16>,
     /// The URL that answered, after redirects.
@@ -211,7 +197,7 @@ struct Kept {
 /// A fetch that gave no page to read: gone by status, or an error.
 #[derive(Clone, Debug)]
 struct Unread {
-    outcome: PageOutcome,
+    outcome: RecheckOutcome,
     at: OffsetDateTime,
     status: Option<u16>,
     message: Option<String>,
@@ -356,7 +342,7 @@ impl Rechecker {
                 None => self.inner.judge(
                     t,
                     &Page::Unread(Unread {
-                        outcome: PageOutcome::Error,
+                        outcome: RecheckOutcome::Error,
                         at: OffsetDateTime::now_utc(),
                         status: None,
                         message: Some(format!("{}: the recheck task failed", t.url)),
@@ -400,7 +386,7 @@ impl Inner {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
             Ok(_) => {
                 return Err(unread(
-                    PageOutcome::Error,
+                    RecheckOutcome::Error,
                     None,
                     format!("{raw}: only http and https are rechecked"),
                     None,
@@ -408,7 +394,7 @@ impl Inner {
             }
             Err(e) => {
                 return Err(unread(
-                    PageOutcome::Error,
+                    RecheckOutcome::Error,
                     None,
                     format!("{raw}: not a URL: {e}"),
                     None,
@@ -427,7 +413,7 @@ impl Inner {
         // Refused before robots.txt, which would otherwise be the first request to go.
         if let Err(why) = check_url(&url, private.allows(&url)) {
             return Err(unread(
-                PageOutcome::Error,
+                RecheckOutcome::Error,
                 None,
                 format!("{url}: {why}"),
                 site_name,
@@ -456,7 +442,7 @@ impl Inner {
                 _ => "robots.txt disallows it".to_owned(),
             };
             return Err(unread(
-                PageOutcome::Error,
+                RecheckOutcome::Error,
                 None,
                 format!("{url}: not fetched: {why}"),
                 site_name,
@@ -473,7 +459,7 @@ impl Inner {
             Ok(Fetched::Page(resp)) => resp,
             Ok(Fetched::NotHtml(content_type)) => {
                 return Err(unread(
-                    PageOutcome::Error,
+                    RecheckOutcome::Error,
                     None,
                     format!("{url}: not HTML ({content_type})"),
                     site_name,
@@ -481,7 +467,7 @@ impl Inner {
             }
             Ok(Fetched::NotModified) => {
                 return Err(unread(
-                    PageOutcome::Error,
+                    RecheckOutcome::Error,
                     Some(304),
                     format!("{url}: 304 to an unconditional request"),
                     site_name,
@@ -490,16 +476,16 @@ impl Inner {
             Err(e) => {
                 return Err(match e.kind {
                     FetchErrorKind::Status(s @ (404 | 410)) => Unread {
-                        outcome: PageOutcome::Gone,
+                        outcome: RecheckOutcome::Gone,
                         at: OffsetDateTime::now_utc(),
                         status: Some(s),
                         message: None,
                         site: site_name,
                     },
                     FetchErrorKind::Status(s) => {
-                        unread(PageOutcome::Error, Some(s), e.to_string(), site_name)
+                        unread(RecheckOutcome::Error, Some(s), e.to_string(), site_name)
                     }
-                    _ => unread(PageOutcome::Error, None, e.to_string(), site_name),
+                    _ => unread(RecheckOutcome::Error, None, e.to_string(), site_name),
                 });
             }
         };
@@ -511,7 +497,7 @@ impl Inner {
             Ok(sha) => sha,
             Err(e) => {
                 return Err(unread(
-                    PageOutcome::Error,
+                    RecheckOutcome::Error,
                     Some(resp.status),
                     format!(
                         "{url}: evidence store {}: {e}",
@@ -554,7 +540,7 @@ impl Inner {
         let mut r = RecheckResult {
             url: target.url.clone(),
             checked_at: OffsetDateTime::now_utc(),
-            outcome: PageOutcome::Error,
+            outcome: RecheckOutcome::Error,
             http_status: None,
             final_url: None,
             content_sha256: None,
@@ -594,17 +580,17 @@ impl Inner {
                 r.site = site.clone();
                 match shown {
                     Reading::Unreadable(why) => {
-                        r.outcome = PageOutcome::Error;
+                        r.outcome = RecheckOutcome::Error;
                         r.error = Some(format!("{}: {why}", target.url));
                     }
                     Reading::Elsewhere(why) => {
-                        r.outcome = PageOutcome::Gone;
+                        r.outcome = RecheckOutcome::Gone;
                         r.error = Some(format!("{}: {why}", target.url));
                     }
                     Reading::Posting { text, native_id } => {
                         let other = other_posting(site.as_deref(), native_id, target);
                         if let Some(other) = other {
-                            r.outcome = PageOutcome::Gone;
+                            r.outcome = RecheckOutcome::Gone;
                             r.error = Some(format!(
                                 "{}: the page now shows another posting ({other})",
                                 target.url
@@ -629,9 +615,9 @@ impl Inner {
                                 !r.flagged_found.is_empty()
                             };
                             r.outcome = if still {
-                                PageOutcome::Online
+                                RecheckOutcome::Online
                             } else {
-                                PageOutcome::Changed
+                                RecheckOutcome::Changed
                             };
                         }
                     }

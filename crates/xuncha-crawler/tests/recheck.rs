@@ -12,7 +12,7 @@ use common::{Fixture, PageState, FIRST_ID};
 use tempfile::TempDir;
 use xuncha_core::sha256_hex;
 use xuncha_crawler::{
-    CrawlerConfig, GenericSite, PageOutcome, RecheckTarget, Rechecker, SiteProfile,
+    CrawlerConfig, GenericSite, RecheckOutcome, RecheckTarget, Rechecker, SiteProfile,
 };
 
 /// The shipped job-board profile pointed at the fixture: loopback allowed, no delay.
@@ -68,7 +68,7 @@ fn target(addr: SocketAddr, id: u32) -> RecheckTarget {
 async fn an_online_posting_keeps_its_flagged_text_and_its_bytes_as_evidence() {
     let (_fx, addr, _dir, rechecker) = setup().await;
     let r = rechecker.check(&target(addr, FIRST_ID)).await;
-    assert_eq!(r.outcome, PageOutcome::Online, "{r:?}");
+    assert_eq!(r.outcome, RecheckOutcome::Online, "{r:?}");
     assert_eq!(r.http_status, Some(200));
     assert_eq!(r.flagged_present, Some(true));
     assert_eq!(r.flagged_found, ["限男性", "年龄18-35岁"]);
@@ -94,7 +94,7 @@ async fn an_edited_posting_that_still_says_it_is_online() {
     let (fx, addr, _dir, rechecker) = setup().await;
     fx.edit(FIRST_ID);
     let r = rechecker.check(&target(addr, FIRST_ID)).await;
-    assert_eq!(r.outcome, PageOutcome::Online, "{r:?}");
+    assert_eq!(r.outcome, RecheckOutcome::Online, "{r:?}");
     assert_ne!(
         r.content_sha256,
         target(addr, FIRST_ID).content_sha256,
@@ -107,7 +107,7 @@ async fn a_corrected_posting_is_changed_without_its_flagged_text() {
     let (fx, addr, _dir, rechecker) = setup().await;
     fx.set_state(FIRST_ID, PageState::Corrected);
     let r = rechecker.check(&target(addr, FIRST_ID)).await;
-    assert_eq!(r.outcome, PageOutcome::Changed, "{r:?}");
+    assert_eq!(r.outcome, RecheckOutcome::Changed, "{r:?}");
     assert_eq!(r.flagged_present, Some(false));
     assert!(r.flagged_found.is_empty());
     let sha = r.content_sha256.unwrap();
@@ -124,18 +124,18 @@ async fn removed_deleted_and_redirected_postings_are_gone() {
     let r = rechecker.check(&target(addr, FIRST_ID)).await;
     assert_eq!(
         (r.outcome, r.http_status),
-        (PageOutcome::Gone, Some(404)),
+        (RecheckOutcome::Gone, Some(404)),
         "{r:?}"
     );
     assert_eq!(r.flagged_present, None);
     let r = rechecker.check(&target(addr, FIRST_ID + 1)).await;
     assert_eq!(
         (r.outcome, r.http_status),
-        (PageOutcome::Gone, Some(410)),
+        (RecheckOutcome::Gone, Some(410)),
         "{r:?}"
     );
     let r = rechecker.check(&target(addr, FIRST_ID + 2)).await;
-    assert_eq!(r.outcome, PageOutcome::Gone, "{r:?}");
+    assert_eq!(r.outcome, RecheckOutcome::Gone, "{r:?}");
     assert_eq!(r.final_url, Some(format!("http://{addr}/")));
     assert!(
         r.error
@@ -152,7 +152,7 @@ async fn a_server_error_is_an_error_never_gone() {
     let (fx, addr, _dir, rechecker) = setup().await;
     fx.set_state(FIRST_ID, PageState::Failing);
     let r = rechecker.check(&target(addr, FIRST_ID)).await;
-    assert_eq!(r.outcome, PageOutcome::Error, "{r:?}");
+    assert_eq!(r.outcome, RecheckOutcome::Error, "{r:?}");
     assert_eq!(r.http_status, Some(500));
     assert!(
         r.error.as_deref().unwrap().contains("/job/1001.html"),
@@ -173,7 +173,7 @@ async fn a_server_error_is_an_error_never_gone() {
     let r = rechecker.check(&t).await;
     assert_eq!(
         (r.outcome, r.http_status),
-        (PageOutcome::Error, None),
+        (RecheckOutcome::Error, None),
         "{r:?}"
     );
 }
@@ -184,7 +184,7 @@ async fn another_posting_at_the_url_means_this_one_is_gone() {
     let mut t = target(addr, FIRST_ID);
     t.url = format!("http://{addr}/job/{}.html", FIRST_ID + 1);
     let r = rechecker.check(&t).await;
-    assert_eq!(r.outcome, PageOutcome::Gone, "{r:?}");
+    assert_eq!(r.outcome, RecheckOutcome::Gone, "{r:?}");
     assert!(r.error.unwrap().contains("jobboard-1002"));
 }
 
@@ -199,8 +199,8 @@ async fn a_url_shared_by_several_leads_is_fetched_once() {
     fee.flagged = vec!["押金".into()];
     let got = rechecker.check_all(&[age, fee]).await;
     assert_eq!(got.len(), 2);
-    assert_eq!(got[0].outcome, PageOutcome::Online);
-    assert_eq!(got[1].outcome, PageOutcome::Changed, "{:?}", got[1]);
+    assert_eq!(got[0].outcome, RecheckOutcome::Online);
+    assert_eq!(got[1].outcome, RecheckOutcome::Changed, "{:?}", got[1]);
     assert_eq!(
         got[1].url,
         format!("http://{addr}/job/1001.html?spm=list.1")
@@ -225,7 +225,7 @@ async fn a_host_without_a_profile_is_read_as_a_whole_page() {
     let t = target(addr, FIRST_ID);
     // The SSRF guard refuses loopback unless told otherwise.
     let r = build(false).check(&t).await;
-    assert_eq!(r.outcome, PageOutcome::Error, "{r:?}");
+    assert_eq!(r.outcome, RecheckOutcome::Error, "{r:?}");
     assert!(r.error.unwrap().contains("loopback"));
     assert_eq!(fx.total_hits(), 0, "not even robots.txt is asked for");
 
@@ -233,11 +233,11 @@ async fn a_host_without_a_profile_is_read_as_a_whole_page() {
     let r = rechecker.check(&t).await;
     assert_eq!(
         (r.outcome, r.site.clone()),
-        (PageOutcome::Online, None),
+        (RecheckOutcome::Online, None),
         "{r:?}"
     );
     fx.set_state(FIRST_ID, PageState::ToHome);
     let r = rechecker.check(&t).await;
-    assert_eq!(r.outcome, PageOutcome::Gone, "{r:?}");
+    assert_eq!(r.outcome, RecheckOutcome::Gone, "{r:?}");
     assert!(r.error.unwrap().contains("to the home page"));
 }

@@ -14,8 +14,7 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use xuncha_cases::{format_time, CaseQueue, DueLead, Recheck, RecheckOutcome};
 use xuncha_crawler::{
-    canonicalize, CrawlerConfig, GenericSite, PageOutcome, RecheckResult, RecheckTarget, Rechecker,
-    SiteProfile,
+    canonicalize, CrawlerConfig, GenericSite, RecheckResult, RecheckTarget, Rechecker, SiteProfile,
 };
 
 /// What one round did.
@@ -111,10 +110,10 @@ pub async fn recheck_leads(
     for (d, r) in due.iter().zip(&results) {
         on_result(d, r);
         match r.outcome {
-            PageOutcome::Online => summary.online += 1,
-            PageOutcome::Changed => summary.changed += 1,
-            PageOutcome::Gone => summary.gone += 1,
-            PageOutcome::Error => summary.errors += 1,
+            RecheckOutcome::Online => summary.online += 1,
+            RecheckOutcome::Changed => summary.changed += 1,
+            RecheckOutcome::Gone => summary.gone += 1,
+            RecheckOutcome::Error => summary.errors += 1,
         }
         rows.push(row(d, r));
     }
@@ -216,12 +215,7 @@ pub fn spawn(
 }
 
 fn row(d: &DueLead, r: &RecheckResult) -> Recheck {
-    let outcome = match r.outcome {
-        PageOutcome::Online => RecheckOutcome::Online,
-        PageOutcome::Changed => RecheckOutcome::Changed,
-        PageOutcome::Gone => RecheckOutcome::Gone,
-        PageOutcome::Error => RecheckOutcome::Error,
-    };
+    let outcome = r.outcome;
     let read = r.flagged_present.is_some();
     Recheck {
         lead_id: d.lead_id.clone(),

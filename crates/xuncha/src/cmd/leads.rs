@@ -606,7 +606,7 @@ fn recheck(q: CaseQueue, args: RecheckArgs) -> anyhow::Result<ExitCode> {
         if let Some(e) = r.error.as_deref().filter(|_| {
             matches!(
                 r.outcome,
-                xuncha_crawler::PageOutcome::Error | xuncha_crawler::PageOutcome::Gone
+                xuncha_crawler::RecheckOutcome::Error | xuncha_crawler::RecheckOutcome::Gone
             )
         }) {
             line.push_str(&format!("  ({e})"));
