@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 
 use process::{free_port, http_get, repo, wait_for};
 
-/// `xuncha run` in `dir` with at most 256 file descriptors.
-fn run_with_few_descriptors(dir: &Path, port: u16) -> std::process::Child {
+/// `xuncha run` in `dir` with at most `limit` file descriptors.
+fn run_with_descriptors(dir: &Path, port: u16, limit: u32) -> std::process::Child {
     std::fs::create_dir_all(dir.join("data/inbox")).unwrap();
     Command::new("bash")
         .arg("-c")
         .arg(format!(
-            "ulimit -n 256 && exec {} run",
+            "ulimit -n {limit} && exec {} run",
             env!("CARGO_BIN_EXE_xuncha")
         ))
         .current_dir(dir)
@@ -36,7 +36,7 @@ fn idle_connections_cannot_exhaust_descriptors_and_slow_ones_are_closed() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let port = free_port();
-    let mut child = run_with_few_descriptors(d, port);
+    let mut child = run_with_descriptors(d, port, 256);
     wait_for("the endpoint", || {
         http_get(port, "/healthz").is_some_and(|b| b.contains("ok"))
     });
@@ -73,6 +73,43 @@ fn idle_connections_cannot_exhaust_descriptors_and_slow_ones_are_closed() {
         "the slow client was cut off"
     );
     assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(child.try_wait().unwrap().is_none(), "the process is alive");
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    assert!(child.wait().unwrap().success());
+}
+
+/// Fewer descriptors than the endpoint's connection cap: accepting runs out of descriptors
+/// before the cap is reached, and the inbox cannot open a file while the connections hold
+/// them. Both wait; nothing exits; once the connections time out the file is scanned.
+#[test]
+fn running_out_of_descriptors_is_waited_out_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = free_port();
+    let mut child = run_with_descriptors(d, port, 48);
+    wait_for("the endpoint", || {
+        http_get(port, "/healthz").is_some_and(|b| b.contains("ok"))
+    });
+    let idle: Vec<TcpStream> = (0..100)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    std::fs::write(
+        d.join("data/inbox/feed.jsonl"),
+        "{\"id\":\"a\",\"text\":\"入职需交押金500元\"}\n",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(child.try_wait().unwrap().is_none(), "alive while starved");
+    drop(idle);
+    wait_for("the inbox file to be scanned", || {
+        d.join("data/done/feed.jsonl").exists()
+    });
+    wait_for("the endpoint to answer again", || {
+        http_get(port, "/healthz").is_some_and(|b| b.contains("ok"))
+    });
     assert!(child.try_wait().unwrap().is_none(), "the process is alive");
     let _ = Command::new("kill")
         .arg("-TERM")
