@@ -262,7 +262,30 @@ pub(crate) fn retry_while_unreachable<R>(
 /// The database of a case store.
 pub(crate) enum Db {
     Sqlite(Mutex<rusqlite::Connection>),
-    Postgres(r2d2::Pool<PostgresConnectionManager<NoTls>>),
+    Postgres(PgPool),
+}
+
+/// A PostgreSQL connection pool that may be dropped anywhere. Closing a synchronous client
+/// blocks on a runtime of its own, which panics on a thread that drives async tasks (where
+/// a store held by an async service is dropped at shutdown); so the pool is closed on a
+/// thread of its own.
+pub(crate) struct PgPool(Option<r2d2::Pool<PostgresConnectionManager<NoTls>>>);
+
+impl std::ops::Deref for PgPool {
+    type Target = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+    fn deref(&self) -> &Self::Target {
+        self.0
+            .as_ref()
+            .expect("the pool lives until the store is dropped")
+    }
+}
+
+impl Drop for PgPool {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
 }
 
 /// Whether an error means the PostgreSQL connection went away (worth a retry on a new
@@ -380,7 +403,7 @@ pub(crate) fn open_postgres(url: &str) -> anyhow::Result<Db> {
         .error_handler(Box::new(r2d2::NopErrorHandler))
         .build(manager)
         .context("connecting to PostgreSQL")?;
-    Ok(Db::Postgres(pool))
+    Ok(Db::Postgres(PgPool(Some(pool))))
 }
 
 #[cfg(test)]

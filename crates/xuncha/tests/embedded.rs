@@ -742,3 +742,92 @@ fn leads_are_counted_filtered_by_region_and_rule_and_paged() {
     }
     assert_eq!(paged, lead_lines(d));
 }
+
+#[path = "../../xuncha-cases/tests/support/postgres.rs"]
+mod postgres_cluster;
+
+/// The embedded mode and every analyst's command on a PostgreSQL case store: the same
+/// steps as on the SQLite file, with `XUNCHA_DB` a `postgres://` URL.
+#[test]
+fn run_and_the_analysts_commands_work_on_postgres() {
+    let pg = postgres_cluster::Postgres::start();
+    let url = pg.new_database();
+    let dir = checkout();
+    let d = dir.path();
+    let on_pg = |args: &[&str]| {
+        let mut c = xuncha(d, args);
+        c.env("XUNCHA_DB", &url);
+        c
+    };
+    std::fs::create_dir_all(d.join("data/inbox")).unwrap();
+    std::fs::copy(
+        repo().join("examples/postings.jsonl"),
+        d.join("data/inbox/batch-1.jsonl"),
+    )
+    .unwrap();
+    ok(on_pg(&["run", "--once"]).output().unwrap());
+    assert!(
+        !d.join("data/xuncha.db").exists(),
+        "nothing filed in SQLite"
+    );
+    let list = ok(on_pg(&["leads", "list"]).output().unwrap());
+    let ids: Vec<&str> = list
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(ids.len() >= 10, "{list}");
+    ok(on_pg(&[
+        "leads",
+        "mark",
+        ids[0],
+        "confirmed",
+        "--note",
+        "核实",
+        "--as",
+        "王敏",
+    ])
+    .output()
+    .unwrap());
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(on_pg(&["leads", "show", ids[0], "--json"])
+            .output()
+            .unwrap()))
+        .unwrap();
+    assert_eq!(shown["verdict"], "confirmed");
+    let last = shown["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["actor"].as_str(), last["note"].as_str()),
+        (Some("王敏"), Some("核实"))
+    );
+    let html = d.join("cases.html");
+    ok(on_pg(&[
+        "leads",
+        "export",
+        "--verdict",
+        "confirmed",
+        "--format",
+        "html",
+        "-o",
+        html.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap());
+    assert!(std::fs::read_to_string(&html).unwrap().contains(ids[0]));
+    let counted = ok(on_pg(&["leads", "count", "--by", "verdict", "--json"])
+        .output()
+        .unwrap());
+    assert!(
+        counted.contains(r#""key":"confirmed","leads":1"#),
+        "{counted}"
+    );
+    // A second run over the same postings files nothing new.
+    std::fs::copy(
+        repo().join("examples/postings.jsonl"),
+        d.join("data/inbox/batch-2.jsonl"),
+    )
+    .unwrap();
+    ok(on_pg(&["run", "--once"]).output().unwrap());
+    let again = ok(on_pg(&["leads", "list"]).output().unwrap());
+    assert_eq!(again.lines().count(), list.lines().count());
+}
