@@ -15,6 +15,8 @@ use process::{checkout, ok, repo, xuncha};
 
 const ANALYST: (&str, &str) = ("li", "analyst password 1");
 const SUPERVISOR: (&str, &str) = ("wang", "supervisor password 2");
+/// An account the tests disable.
+const LEAVER: (&str, &str) = ("zhao", "leaver password 3");
 
 /// The store every test serves: filled once, shared (each test has its own server).
 struct Store {
@@ -63,7 +65,11 @@ fn store() -> &'static Store {
                 .find(|l| !l.contains("evil-1"))
                 .unwrap(),
         );
-        for ((name, password), role) in [(ANALYST, "analyst"), (SUPERVISOR, "supervisor")] {
+        for ((name, password), role) in [
+            (ANALYST, "analyst"),
+            (SUPERVISOR, "supervisor"),
+            (LEAVER, "analyst"),
+        ] {
             let mut add = xuncha(d, &["users", "add", name, "--role", role])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
@@ -484,4 +490,36 @@ fn twenty_wrong_passwords_from_one_address_then_only_429s() {
     );
     // The right password too, from this address, until the budget refills.
     assert_eq!(try_login(c.port, ANALYST.0, ANALYST.1).status, 429);
+}
+
+#[test]
+fn a_disabled_account_loses_its_session_and_cannot_log_in() {
+    let s = store();
+    let c = serve(s.path());
+    let session = login(c.port, LEAVER);
+    assert_eq!(get(c.port, "/", &session).status, 200);
+    let listed = ok(xuncha(s.path(), &["users", "list"]).output().unwrap());
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()[..3] == ["zhao", "analyst", "no"]),
+        "{listed}"
+    );
+    ok(xuncha(s.path(), &["users", "disable", "zhao"])
+        .output()
+        .unwrap());
+    assert_eq!(get(c.port, "/", &session).status, 303);
+    assert_eq!(try_login(c.port, LEAVER.0, LEAVER.1).status, 401);
+    let listed = ok(xuncha(s.path(), &["users", "list"]).output().unwrap());
+    assert!(listed
+        .lines()
+        .any(|l| l.starts_with("zhao") && l.contains(" yes ")));
+    // The password is never an argument.
+    let as_arg = xuncha(
+        s.path(),
+        &["users", "add", "sun", "--role", "admin", "--password", "x"],
+    )
+    .output()
+    .unwrap();
+    assert!(!as_arg.status.success());
 }
