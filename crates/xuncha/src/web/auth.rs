@@ -156,6 +156,9 @@ pub async fn login(
         return WebError::status(StatusCode::FORBIDDEN, "missing or wrong form token")
             .into_response();
     }
+    let Ok(_hashing) = app.hashing.clone().acquire_owned().await else {
+        return WebError::status(StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    };
     let (name, password) = (form.name, form.password);
     let opened = blocking(&app, move |q| {
         let Some(user) = q.verify_password(&name, &password)? else {

@@ -25,6 +25,9 @@ use xuncha_cases::CaseQueue;
 pub struct App {
     pub queue: Arc<CaseQueue>,
     pub logins: Arc<auth::LoginLimiter>,
+    /// Password checks running at once: each takes an argon2 pass of 19 MiB, and many
+    /// addresses trying at once must queue, not exhaust memory.
+    pub hashing: Arc<tokio::sync::Semaphore>,
     /// Whether cookies carry `Secure` (off only for plain HTTP on purpose).
     pub secure_cookies: bool,
 }
@@ -98,9 +101,11 @@ pub async fn serve(
             forget.shrink_to_fit();
         }
     });
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let app = routes::router(App {
         queue,
         logins,
+        hashing: Arc::new(tokio::sync::Semaphore::new(cores)),
         secure_cookies,
     });
     tokio::spawn(crate::telemetry::accept_loop(listener, app));

@@ -312,6 +312,7 @@ mod tests {
         let _ = router(App {
             queue: Arc::new(queue),
             logins: Arc::new(auth::login_limiter()),
+            hashing: Arc::new(tokio::sync::Semaphore::new(1)),
             secure_cookies: true,
         });
         let healthz = ROUTES.iter().filter(|r| r.anonymous).map(|r| r.path);
