@@ -6,7 +6,8 @@
 //!                     ├─ lead_events: who did what, when (append-only)
 //!                     ├─ rechecks: is the posting still online?
 //!                     ├─ alerts sent (so a restart does not send them again)
-//!                     └─ dead letters of the embedded mode
+//!                     ├─ dead letters of the embedded mode
+//!                     └─ console accounts and their sessions
 //! ```
 //!
 //! The decision that shapes this crate: **a lead's evidence is written once and never
@@ -32,6 +33,7 @@ mod events;
 pub mod migrate;
 mod queue;
 mod sink;
+mod users;
 
 pub use db::Location;
 pub use events::{Change, Event, Verdict, MAX_ACTOR_CHARS, MAX_NOTE_CHARS};
@@ -40,4 +42,5 @@ pub use queue::{
     GONE_CONFIRMED_AFTER,
 };
 pub use sink::CaseSink;
+pub use users::{random_token, Role, Session, User, MIN_PASSWORD_CHARS};
 pub use xuncha_core::RecheckOutcome;

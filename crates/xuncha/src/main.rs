@@ -9,6 +9,7 @@ mod recheck;
 mod reload;
 mod report;
 mod telemetry;
+mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,15 @@ enum Command {
     Registry(cmd::registry::Args),
     /// Print the JSON Schema of a record on the wire (posting, lead, dlq, operator).
     Schema(cmd::schema::Args),
+    /// The analysts' web console on the case store (log in with an account of `users`).
+    Serve(cmd::serve::Args),
+    /// Console accounts: add (password on standard input), list, disable.
+    Users {
+        #[command(flatten)]
+        db: cmd::leads::Db,
+        #[command(subcommand)]
+        command: cmd::users::Command,
+    },
 }
 
 /// Where the rule packs are, shared by every command that matches.
@@ -80,6 +90,8 @@ fn main() -> ExitCode {
         Command::Leads { db, command } => cmd::leads::run(db, command),
         Command::Registry(args) => cmd::registry::run(args),
         Command::Schema(args) => cmd::schema::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Users { db, command } => cmd::users::run(db, command),
     };
     match result {
         Ok(code) => code,

@@ -27,7 +27,7 @@ const SEVERITIES: [Severity; 4] = [
     Severity::Disfavoured,
 ];
 
-fn severity_label(s: Severity) -> &'static str {
+pub(crate) fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::Illegal => "违法",
         Severity::LocallyIllegal => "违反地方规定",
@@ -45,7 +45,7 @@ fn severity_colour(s: Severity) -> &'static str {
     }
 }
 
-fn category_label(c: Category) -> &'static str {
+pub(crate) fn category_label(c: Category) -> &'static str {
     match c {
         Category::DiscriminationGender => "性别歧视",
         Category::DiscriminationAge => "年龄歧视",
@@ -253,7 +253,7 @@ fn segments(n: &[usize; 4], left: f64, scale: f64) -> Vec<(f64, f64, Severity, u
     out
 }
 
-fn lead_section(l: &Lead) -> Markup {
+pub(crate) fn lead_section(l: &Lead) -> Markup {
     let p = &l.posting;
     let sev = l.severity.as_str();
     html! {
@@ -355,7 +355,7 @@ fn link(url: Option<&str>) -> Markup {
     }
 }
 
-const CSS: &str = r#"
+pub(crate) const CSS: &str = r#"
 :root { --fg: #1d1d1f; --muted: #5f6368; --line: #d9d9de; --bg: #fff; --panel: #f6f7f9; }
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 62rem; padding: 1.5rem 1rem 3rem; color: var(--fg); background: var(--bg);

@@ -5,14 +5,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::extract::ConnectInfo;
 use axum::extract::State;
+use axum::http::Request;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use prometheus::{Encoder, IntGauge, Registry, TextEncoder};
 use tokio::sync::Semaphore;
+use tower::ServiceExt;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -62,21 +65,27 @@ pub async fn serve(addr: &str, registry: Registry, ready: IntGauge) -> anyhow::R
 
 /// Accepts connections while fewer than [`MAX_CONNECTIONS`] are open, each with a header
 /// timeout and a lifetime. An accept error (out of descriptors) is waited out, never fatal.
-async fn accept_loop(listener: tokio::net::TcpListener, app: Router) {
+/// Each request carries its client's address as `ConnectInfo` (the console's login limit
+/// is kept per address).
+pub(crate) async fn accept_loop(listener: tokio::net::TcpListener, app: Router) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok(slot) = slots.clone().acquire_owned().await else {
             return;
         };
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
             Err(e) => {
                 tracing::warn!(error = %e, "HTTP endpoint cannot accept; retrying");
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
             }
         };
-        let service = TowerToHyperService::new(app.clone());
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(req)
+        });
         tokio::spawn(async move {
             let _slot = slot;
             let mut http = hyper::server::conn::http1::Builder::new();

@@ -10,6 +10,8 @@ pub mod rules;
 pub mod run;
 pub mod scan;
 pub mod schema;
+pub mod serve;
+pub mod users;
 
 use std::sync::Arc;
 

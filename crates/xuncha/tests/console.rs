@@ -1,0 +1,525 @@
+//! `xuncha serve`, the real binary on a loopback port, over a SQLite store that
+//! `xuncha run --once` filled from examples/postings.jsonl and one hostile posting: who
+//! gets in, what a POST must carry, what each role may do, and how posting text is shown.
+
+mod process;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use process::{checkout, ok, repo, xuncha};
+
+const ANALYST: (&str, &str) = ("li", "analyst password 1");
+const SUPERVISOR: (&str, &str) = ("wang", "supervisor password 2");
+/// An account the tests disable.
+const LEAVER: (&str, &str) = ("zhao", "leaver password 3");
+
+/// The store every test serves: filled once, shared (each test has its own server).
+struct Store {
+    dir: tempfile::TempDir,
+    /// A lead of an ordinary posting.
+    lead: String,
+    /// The lead of the hostile posting.
+    hostile: String,
+}
+
+impl Store {
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+const HOSTILE_TITLE: &str = "<script>alert(1)</script>招聘";
+const HOSTILE_IMG: &str = "<img src=x onerror=alert(1)>";
+
+fn store() -> &'static Store {
+    static STORE: OnceLock<Store> = OnceLock::new();
+    STORE.get_or_init(|| {
+        let dir = checkout();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("data/inbox")).unwrap();
+        let mut postings = std::fs::read_to_string(repo().join("examples/postings.jsonl")).unwrap();
+        let hostile = serde_json::json!({
+            "schema": "xuncha.posting/1",
+            "id": "evil-1",
+            "source": "evil",
+            "url": "javascript:alert(1)",
+            "title": HOSTILE_TITLE,
+            "company": "<b>某公司</b>",
+            "description": format!("入职先交300元押金。{HOSTILE_IMG}"),
+        });
+        postings.push_str(&format!("{hostile}\n"));
+        std::fs::write(d.join("data/inbox/batch.jsonl"), postings).unwrap();
+        ok(xuncha(d, &["run", "--once"]).output().unwrap());
+
+        let list = ok(xuncha(d, &["leads", "list"]).output().unwrap());
+        let id_of = |line: &str| line.split_whitespace().next().unwrap().to_string();
+        let hostile = id_of(list.lines().find(|l| l.contains("evil-1")).expect(&list));
+        let lead = id_of(
+            list.lines()
+                .skip(1)
+                .find(|l| !l.contains("evil-1"))
+                .unwrap(),
+        );
+        for ((name, password), role) in [
+            (ANALYST, "analyst"),
+            (SUPERVISOR, "supervisor"),
+            (LEAVER, "analyst"),
+        ] {
+            let mut add = xuncha(d, &["users", "add", name, "--role", role])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            writeln!(add.stdin.take().unwrap(), "{password}").unwrap();
+            ok(add.wait_with_output().unwrap());
+        }
+        Store { dir, lead, hostile }
+    })
+}
+
+/// A console on a free port, stopped when dropped.
+struct Console {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &Path) -> Console {
+    let mut child = xuncha(
+        dir,
+        &["serve", "--addr", "127.0.0.1:0", "--insecure-cookies"],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("console listening on http://").nth(1) {
+                let _ = tx.send(addr.trim().to_string());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the console did not start");
+    let port = addr.rsplit(':').next().unwrap().parse().unwrap();
+    Console { child, port }
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn cookies(&self) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// `NAME=VALUE` of the cookie `name` this answer sets.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies()
+            .into_iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(|c| c.split(';').next().unwrap().to_string())
+    }
+
+    /// The value of the first hidden `csrf` field of the page.
+    fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").expect(&self.body) + 19;
+        self.body[at..at + 64].to_string()
+    }
+}
+
+/// One HTTP/1.0 request on the console's port.
+fn request(port: u16, method: &str, path: &str, cookie: Option<&str>, form: Option<&str>) -> Resp {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n");
+    if let Some(c) = cookie {
+        req.push_str(&format!("Cookie: {c}\r\n"));
+    }
+    let body = form.unwrap_or("");
+    if form.is_some() || method == "POST" {
+        req.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split_whitespace().nth(1).unwrap();
+    Resp {
+        status: status.parse().unwrap(),
+        headers: lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect(),
+        body: body.to_string(),
+    }
+}
+
+fn get(port: u16, path: &str, cookie: &str) -> Resp {
+    request(port, "GET", path, Some(cookie), None)
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The answer to a login form filled with `name` and `password`.
+fn try_login(port: u16, name: &str, password: &str) -> Resp {
+    let page = request(port, "GET", "/login", None, None);
+    assert_eq!(page.status, 200);
+    let pairing = page.cookie("xuncha_login").expect("a login cookie");
+    let form = format!(
+        "csrf={}&name={}&password={}",
+        page.csrf(),
+        enc(name),
+        enc(password)
+    );
+    request(port, "POST", "/login", Some(&pairing), Some(&form))
+}
+
+/// A session cookie (`xuncha_session=…`) for `user`.
+fn login(port: u16, (name, password): (&str, &str)) -> String {
+    let r = try_login(port, name, password);
+    assert_eq!(r.status, 303, "{r:?}");
+    r.cookie("xuncha_session").expect("a session cookie")
+}
+
+fn show(dir: &Path, lead: &str) -> serde_json::Value {
+    serde_json::from_str(&ok(xuncha(dir, &["leads", "show", lead, "--json"])
+        .output()
+        .unwrap()))
+    .unwrap()
+}
+
+fn routes(dir: &Path) -> Vec<(String, String, bool)> {
+    ok(xuncha(dir, &["serve", "--routes"]).output().unwrap())
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[0].to_string(), f[1].to_string(), f[2] == "anonymous")
+        })
+        .collect()
+}
+
+#[test]
+fn every_route_but_the_anonymous_ones_sends_a_stranger_to_login() {
+    let s = store();
+    let c = serve(s.path());
+    let routes = routes(s.path());
+    let anonymous: Vec<String> = routes
+        .iter()
+        .filter(|r| r.2)
+        .map(|r| format!("{} {}", r.0, r.1))
+        .collect();
+    assert_eq!(
+        anonymous,
+        ["GET /healthz", "GET /login", "POST /login"],
+        "only these answer strangers"
+    );
+    assert!(routes.len() >= 7, "{routes:?}");
+    // Unknown paths are not told apart from pages either.
+    let mut tried = routes.clone();
+    tried.push(("GET".into(), "/no/such/page".into(), false));
+    tried.push(("POST".into(), "/no/such/page".into(), false));
+    for (method, path, anonymous) in tried {
+        if anonymous {
+            continue;
+        }
+        let path = path.replace("{id}", &s.lead);
+        for cookie in [None, Some("xuncha_session=forged"), Some("xuncha_session=")] {
+            let r = request(
+                c.port,
+                &method,
+                &path,
+                cookie,
+                Some("csrf=x&action=confirmed"),
+            );
+            assert_eq!(r.status, 303, "{method} {path} with {cookie:?}: {r:?}");
+            assert_eq!(r.header("location"), Some("/login"), "{method} {path}");
+            assert!(!r.body.contains(&s.lead), "{method} {path}");
+        }
+    }
+    let health = request(c.port, "GET", "/healthz", None, None);
+    assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
+    assert_eq!(show(s.path(), &s.lead)["verdict"], serde_json::Value::Null);
+}
+
+#[test]
+fn login_works_a_wrong_password_fails_and_the_cookie_is_guarded() {
+    let s = store();
+    let c = serve(s.path());
+
+    let wrong = try_login(c.port, ANALYST.0, "not the password");
+    let unknown = try_login(c.port, "nobody", "not the password");
+    assert_eq!(wrong.status, 401);
+    assert_eq!(unknown.status, 401);
+    assert!(wrong.cookie("xuncha_session").is_none());
+    // The same answer for both, but for the form's own pairing token.
+    assert_eq!(
+        wrong.body.replace(&wrong.csrf(), ""),
+        unknown.body.replace(&unknown.csrf(), "")
+    );
+
+    let r = try_login(c.port, ANALYST.0, ANALYST.1);
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(r.header("location"), Some("/"));
+    let set = r
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with("xuncha_session="))
+        .unwrap()
+        .to_string();
+    let flags: Vec<&str> = set.split(';').map(str::trim).collect();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=28800"] {
+        assert!(flags.contains(&flag), "{flag} missing: {set}");
+    }
+    let session = r.cookie("xuncha_session").unwrap();
+    assert_eq!(session.len(), "xuncha_session=".len() + 64);
+
+    let page = get(c.port, "/", &session);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("线索队列"), "{}", page.body);
+    assert!(page.body.contains(&s.lead[..12]));
+    assert_eq!(
+        page.header("content-security-policy"),
+        Some("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+    );
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+
+    // Logging out ends the session on the server, not only in the browser.
+    let form = format!("csrf={}", page.csrf());
+    let out = request(c.port, "POST", "/logout", Some(&session), Some(&form));
+    assert_eq!(out.status, 303);
+    assert_eq!(out.header("location"), Some("/login"));
+    assert_eq!(get(c.port, "/", &session).status, 303);
+}
+
+#[test]
+fn a_post_without_its_csrf_token_is_refused() {
+    let s = store();
+    let c = serve(s.path());
+    let session = login(c.port, ANALYST);
+    let csrf = get(c.port, "/", &session).csrf();
+    let mark = format!("/leads/{}/mark", s.lead);
+    for form in [
+        "action=confirmed&note=x".to_string(),
+        "csrf=&action=confirmed".to_string(),
+        format!("csrf={}&action=confirmed", "0".repeat(64)),
+    ] {
+        let r = request(c.port, "POST", &mark, Some(&session), Some(&form));
+        assert_eq!(r.status, 403, "{form}: {r:?}");
+    }
+    assert_eq!(
+        request(c.port, "POST", "/logout", Some(&session), Some("")).status,
+        403
+    );
+    // Another session's token is no good either.
+    let other = login(c.port, SUPERVISOR);
+    let theirs = get(c.port, "/", &other).csrf();
+    assert_ne!(theirs, csrf);
+    let form = format!("csrf={theirs}&action=confirmed");
+    assert_eq!(
+        request(c.port, "POST", &mark, Some(&session), Some(&form)).status,
+        403
+    );
+    // A login form without its pairing token is refused too.
+    let r = request(
+        c.port,
+        "POST",
+        "/login",
+        None,
+        Some(&format!("name={}&password={}", ANALYST.0, enc(ANALYST.1))),
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(show(s.path(), &s.lead)["verdict"], serde_json::Value::Null);
+}
+
+#[test]
+fn an_analyst_gives_verdicts_but_only_a_supervisor_assigns() {
+    let s = store();
+    let c = serve(s.path());
+    let lead = &s.hostile;
+    let mark = format!("/leads/{lead}/mark");
+    let analyst = login(c.port, ANALYST);
+    let csrf = get(c.port, "/", &analyst).csrf();
+
+    for action in ["assign&to=li", "reopen"] {
+        let form = format!("csrf={csrf}&action={action}");
+        let r = request(c.port, "POST", &mark, Some(&analyst), Some(&form));
+        assert_eq!(r.status, 403, "{action}: {r:?}");
+    }
+    let note = "押金属实 <i>见截图</i>";
+    let form = format!("csrf={csrf}&action=confirmed&note={}", enc(note));
+    let r = request(c.port, "POST", &mark, Some(&analyst), Some(&form));
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/leads/{lead}").as_str())
+    );
+
+    let supervisor = login(c.port, SUPERVISOR);
+    let csrf = get(c.port, "/", &supervisor).csrf();
+    let form = format!("csrf={csrf}&action=assign&to=li");
+    let r = request(c.port, "POST", &mark, Some(&supervisor), Some(&form));
+    assert_eq!(r.status, 303, "{r:?}");
+
+    let shown = show(s.path(), lead);
+    assert_eq!(shown["verdict"], "confirmed");
+    assert_eq!(shown["assigned_to"], "li");
+    let events: Vec<String> = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {} {} {}", e["actor"], e["action"], e["to"], e["note"]))
+        .collect();
+    assert!(
+        events.contains(&format!(r#""li" "verdict" "confirmed" "{note}""#)),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&r#""wang" "assign" "li" null"#.to_string()),
+        "{events:?}"
+    );
+
+    // The timeline on the page shows the note as text.
+    let page = get(c.port, &format!("/leads/{lead}"), &analyst);
+    assert!(page.body.contains("押金属实 &lt;i&gt;见截图&lt;/i&gt;"));
+    assert!(!page.body.contains("<i>见截图"));
+}
+
+#[test]
+fn hostile_posting_text_is_shown_as_text() {
+    let s = store();
+    let c = serve(s.path());
+    let session = login(c.port, ANALYST);
+    let queue = get(c.port, "/?source=evil", &session);
+    let lead = get(c.port, &format!("/leads/{}", s.hostile), &session);
+    for (what, page) in [("queue", &queue), ("lead", &lead)] {
+        assert_eq!(page.status, 200, "{what}");
+        let b = &page.body;
+        assert!(!b.contains("<script"), "{what}: {b}");
+        assert!(!b.contains("<img"), "{what}");
+        assert!(!b.contains("href=\"javascript"), "{what}");
+        assert!(
+            b.contains("&lt;script&gt;alert(1)&lt;/script&gt;招聘"),
+            "{what}: {b}"
+        );
+    }
+    let b = &lead.body;
+    assert!(b.contains("&lt;img src=x onerror=alert(1)&gt;"), "{b}");
+    assert!(b.contains("&lt;b&gt;某公司&lt;/b&gt;"));
+    assert!(b.contains("<code>javascript:alert(1)</code>"), "{b}");
+    // Its evidence is marked where it was found.
+    assert!(b.contains("<mark data-rule="), "{b}");
+    assert!(b.contains("押金"));
+
+    // An ordinary posting's address is a link that tells the site nothing.
+    let plain = get(c.port, &format!("/leads/{}", s.lead), &session);
+    assert!(
+        plain.body.contains("rel=\"noreferrer noopener\""),
+        "{}",
+        plain.body
+    );
+}
+
+#[test]
+fn twenty_wrong_passwords_from_one_address_then_only_429s() {
+    let s = store();
+    let c = serve(s.path());
+    for i in 0..20 {
+        let r = try_login(c.port, ANALYST.0, &format!("guess {i}"));
+        assert_eq!(r.status, 401, "attempt {i}");
+    }
+    let start = Instant::now();
+    for i in 0..50 {
+        let r = try_login(c.port, ANALYST.0, &format!("more {i}"));
+        assert_eq!(r.status, 429, "attempt {}", 20 + i);
+        assert!(r.header("retry-after").is_some());
+    }
+    // Refused before any password is hashed: fifty refusals take no hashing time.
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // The right password too, from this address, until the budget refills.
+    assert_eq!(try_login(c.port, ANALYST.0, ANALYST.1).status, 429);
+}
+
+#[test]
+fn a_disabled_account_loses_its_session_and_cannot_log_in() {
+    let s = store();
+    let c = serve(s.path());
+    let session = login(c.port, LEAVER);
+    assert_eq!(get(c.port, "/", &session).status, 200);
+    let listed = ok(xuncha(s.path(), &["users", "list"]).output().unwrap());
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()[..3] == ["zhao", "analyst", "no"]),
+        "{listed}"
+    );
+    ok(xuncha(s.path(), &["users", "disable", "zhao"])
+        .output()
+        .unwrap());
+    assert_eq!(get(c.port, "/", &session).status, 303);
+    assert_eq!(try_login(c.port, LEAVER.0, LEAVER.1).status, 401);
+    let listed = ok(xuncha(s.path(), &["users", "list"]).output().unwrap());
+    assert!(listed
+        .lines()
+        .any(|l| l.starts_with("zhao") && l.contains(" yes ")));
+    // The password is never an argument.
+    let as_arg = xuncha(
+        s.path(),
+        &["users", "add", "sun", "--role", "admin", "--password", "x"],
+    )
+    .output()
+    .unwrap();
+    assert!(!as_arg.status.success());
+}
