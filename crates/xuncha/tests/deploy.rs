@@ -530,6 +530,30 @@ mod bad_inputs {
         report.problems.into_iter().next().unwrap_or_default()
     }
 
+    /// The one problem the Dockerfile check finds in `text`.
+    fn dockerfile_problem(text: &str, ignore: Option<&dockerfile::Ignore>) -> String {
+        let src = Source::new("deploy/Dockerfile", text);
+        let mut report = Report::default();
+        dockerfile::check(&mut report, &Repo::real(), &code(), &src, ignore);
+        one_problem(report)
+    }
+
+    /// The one problem the compose check finds in `text`.
+    fn compose_problem(text: &str) -> String {
+        let src = Source::new("deploy/docker-compose.yml", text);
+        let docs = yaml::load(text).expect("parses");
+        let mut report = Report::default();
+        compose::check(
+            &mut report,
+            &Repo::real(),
+            &code(),
+            &src,
+            &docs[0],
+            &BTreeSet::new(),
+        );
+        one_problem(report)
+    }
+
     #[test]
     fn a_key_given_twice() {
         let mut report = Report::default();
@@ -566,11 +590,8 @@ mod bad_inputs {
     #[test]
     fn an_unknown_subcommand() {
         let text = "FROM debian:12\nENTRYPOINT [\"xuncha\"]\nCMD [\"serve\", \"--once\"]\n";
-        let src = Source::new("deploy/Dockerfile", text);
-        let mut report = Report::default();
-        dockerfile::check(&mut report, &Repo::real(), &code(), &src, None);
         assert_eq!(
-            one_problem(report),
+            dockerfile_problem(text, None),
             "deploy/Dockerfile:3: CMD: `xuncha serve --once` does not start with a subcommand (file, run)"
         );
     }
@@ -578,30 +599,16 @@ mod bad_inputs {
     #[test]
     fn an_unknown_variable() {
         let text = "services:\n  scanner:\n    image: xuncha:1\n    environment:\n      XUNCHA_HTTP_ADDR: 0.0.0.0:1\n      XUNCHA_KAFKA_GRUOP: g\n";
-        let src = Source::new("deploy/docker-compose.yml", text);
-        let docs = yaml::load(text).expect("parses");
-        let mut report = Report::default();
-        compose::check(
-            &mut report,
-            &Repo::real(),
-            &code(),
-            &src,
-            &docs[0],
-            &BTreeSet::new(),
-        );
         assert_eq!(
-            one_problem(report),
+            compose_problem(text),
             "deploy/docker-compose.yml:6: XUNCHA_KAFKA_GRUOP sets `kafka_gruop`, which is no key of config/default.toml or config/kafka.toml"
         );
     }
 
     #[test]
     fn a_variable_nothing_reads() {
-        let src = Source::new("deploy/Dockerfile", "FROM debian:12\nENV XUNCHA_RULEZ=/r\n");
-        let mut report = Report::default();
-        dockerfile::check(&mut report, &Repo::real(), &code(), &src, None);
         assert_eq!(
-            one_problem(report),
+            dockerfile_problem("FROM debian:12\nENV XUNCHA_RULEZ=/r\n", None),
             "deploy/Dockerfile:2: XUNCHA_RULEZ is read by nothing in xuncha (neither a setting nor a flag's env)"
         );
     }
@@ -609,23 +616,17 @@ mod bad_inputs {
     #[test]
     fn a_missing_copy_source() {
         let text = "FROM debian:12\n# the rules\nCOPY rules /r\nCOPY no/such/dir \\\n     /x\n";
-        let src = Source::new("deploy/Dockerfile", text);
-        let mut report = Report::default();
-        dockerfile::check(&mut report, &Repo::real(), &code(), &src, None);
         assert_eq!(
-            one_problem(report),
+            dockerfile_problem(text, None),
             "deploy/Dockerfile:4: COPY no/such/dir: no such path in the build context (the repository root)"
         );
     }
 
     #[test]
     fn a_copy_source_the_dockerignore_drops() {
-        let src = Source::new("deploy/Dockerfile", "FROM debian:12\nCOPY rules /r\n");
         let ignore = dockerfile::Ignore::parse("deploy/Dockerfile.dockerignore", "*\n!config\n");
-        let mut report = Report::default();
-        dockerfile::check(&mut report, &Repo::real(), &code(), &src, Some(&ignore));
         assert_eq!(
-            one_problem(report),
+            dockerfile_problem("FROM debian:12\nCOPY rules /r\n", Some(&ignore)),
             "deploy/Dockerfile:2: COPY rules: excluded from the build context by deploy/Dockerfile.dockerignore"
         );
     }
@@ -633,19 +634,8 @@ mod bad_inputs {
     #[test]
     fn a_dangling_compose_volume() {
         let text = "services:\n  db:\n    image: postgres:17\n    volumes:\n      - db-data:/var/lib/postgresql\n      - ../rules:/rules:ro\nvolumes:\n  other-data:\n";
-        let src = Source::new("deploy/docker-compose.yml", text);
-        let docs = yaml::load(text).expect("parses");
-        let mut report = Report::default();
-        compose::check(
-            &mut report,
-            &Repo::real(),
-            &code(),
-            &src,
-            &docs[0],
-            &BTreeSet::new(),
-        );
         assert_eq!(
-            one_problem(report),
+            compose_problem(text),
             "deploy/docker-compose.yml:5: service db: volume db-data is not declared under volumes:"
         );
     }

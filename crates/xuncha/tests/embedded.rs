@@ -14,16 +14,21 @@ fn lead_lines(dir: &Path) -> Vec<String> {
     out.lines().skip(1).map(String::from).collect()
 }
 
+/// The demo postings dropped into the inbox as `name`, ready for a `run`.
+fn feed_examples(d: &Path, name: &str) {
+    std::fs::create_dir_all(d.join("data/inbox")).unwrap();
+    std::fs::copy(
+        repo().join("examples/postings.jsonl"),
+        d.join("data/inbox").join(name),
+    )
+    .unwrap();
+}
+
 #[test]
 fn inbox_files_become_leads_once_and_a_rerun_adds_no_duplicate() {
     let dir = checkout();
     let d = dir.path();
-    std::fs::create_dir_all(d.join("data/inbox")).unwrap();
-    std::fs::copy(
-        repo().join("examples/postings.jsonl"),
-        d.join("data/inbox/batch-1.jsonl"),
-    )
-    .unwrap();
+    feed_examples(d, "batch-1.jsonl");
     ok(xuncha(d, &["run", "--once"]).output().unwrap());
     assert!(
         d.join("data/done/batch-1.jsonl").exists(),
@@ -38,11 +43,7 @@ fn inbox_files_become_leads_once_and_a_rerun_adds_no_duplicate() {
     assert!(first.iter().all(|l| l.contains(" new ")), "{first:?}");
 
     // The same postings again: same lead ids, seen twice, nothing new.
-    std::fs::copy(
-        repo().join("examples/postings.jsonl"),
-        d.join("data/inbox/batch-2.jsonl"),
-    )
-    .unwrap();
+    feed_examples(d, "batch-2.jsonl");
     ok(xuncha(d, &["run", "--once"]).output().unwrap());
     let second = lead_lines(d);
     assert_eq!(second.len(), first.len());
@@ -535,12 +536,7 @@ fn serious_leads_are_pushed_to_a_webhook_as_well_as_filed() {
         "\n[[alerts.webhook]]\nname = \"duty\"\nurl = \"http://127.0.0.1:{port}/hook\"\nformat = \"json\"\nmin_severity = \"illegal\"\nper_publisher = {{ count = 0, window = \"10m\" }}\nper_rule = {{ count = 0, window = \"10m\" }}\n"
     ));
     std::fs::write(d.join("config/default.toml"), config).unwrap();
-    std::fs::create_dir_all(d.join("data/inbox")).unwrap();
-    std::fs::copy(
-        repo().join("examples/postings.jsonl"),
-        d.join("data/inbox/batch.jsonl"),
-    )
-    .unwrap();
+    feed_examples(d, "batch.jsonl");
     ok(xuncha(d, &["run", "--once"]).output().unwrap());
 
     let filed = ok(xuncha(
@@ -575,11 +571,7 @@ fn serious_leads_are_pushed_to_a_webhook_as_well_as_filed() {
     assert_eq!(pushed, want, "every illegal lead once, nothing else");
 
     // The same postings again, in a new process: filed again, alerted never again.
-    std::fs::copy(
-        repo().join("examples/postings.jsonl"),
-        d.join("data/inbox/batch-again.jsonl"),
-    )
-    .unwrap();
+    feed_examples(d, "batch-again.jsonl");
     ok(xuncha(d, &["run", "--once"]).output().unwrap());
     assert!(d.join("data/done/batch-again.jsonl").exists());
     assert_eq!(got.lock().unwrap().len(), want.len(), "no alert sent twice");
@@ -674,12 +666,7 @@ fn a_damaged_case_queue_is_refused_at_start_and_once_ends_with_failure() {
 fn leads_are_counted_filtered_by_region_and_rule_and_paged() {
     let dir = checkout();
     let d = dir.path();
-    std::fs::create_dir_all(d.join("data/inbox")).unwrap();
-    std::fs::copy(
-        repo().join("examples/postings.jsonl"),
-        d.join("data/inbox/batch-1.jsonl"),
-    )
-    .unwrap();
+    feed_examples(d, "batch-1.jsonl");
     ok(xuncha(d, &["run", "--once"]).output().unwrap());
     let all = lead_lines(d).len();
 
@@ -759,12 +746,7 @@ fn run_and_the_analysts_commands_work_on_postgres() {
         c.env("XUNCHA_DB", &url);
         c
     };
-    std::fs::create_dir_all(d.join("data/inbox")).unwrap();
-    std::fs::copy(
-        repo().join("examples/postings.jsonl"),
-        d.join("data/inbox/batch-1.jsonl"),
-    )
-    .unwrap();
+    feed_examples(d, "batch-1.jsonl");
     ok(on_pg(&["run", "--once"]).output().unwrap());
     assert!(
         !d.join("data/xuncha.db").exists(),
@@ -822,11 +804,7 @@ fn run_and_the_analysts_commands_work_on_postgres() {
         "{counted}"
     );
     // A second run over the same postings files nothing new.
-    std::fs::copy(
-        repo().join("examples/postings.jsonl"),
-        d.join("data/inbox/batch-2.jsonl"),
-    )
-    .unwrap();
+    feed_examples(d, "batch-2.jsonl");
     ok(on_pg(&["run", "--once"]).output().unwrap());
     let again = ok(on_pg(&["leads", "list"]).output().unwrap());
     assert_eq!(again.lines().count(), list.lines().count());

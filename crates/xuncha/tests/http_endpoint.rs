@@ -14,7 +14,7 @@ use process::{free_port, http_get, repo, wait_for};
 /// `xuncha run` in `dir` with at most `limit` file descriptors.
 fn run_with_descriptors(dir: &Path, port: u16, limit: u32) -> std::process::Child {
     std::fs::create_dir_all(dir.join("data/inbox")).unwrap();
-    Command::new("bash")
+    let child = Command::new("bash")
         .arg("-c")
         .arg(format!(
             "ulimit -n {limit} && exec {} run",
@@ -28,7 +28,29 @@ fn run_with_descriptors(dir: &Path, port: u16, limit: u32) -> std::process::Chil
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap()
+        .unwrap();
+    wait_for("the endpoint", || {
+        http_get(port, "/healthz").is_some_and(|b| b.contains("ok"))
+    });
+    child
+}
+
+/// One posting with a lead, into the inbox.
+fn feed_one(dir: &Path) {
+    std::fs::write(
+        dir.join("data/inbox/feed.jsonl"),
+        "{\"id\":\"a\",\"text\":\"入职需交押金500元\"}\n",
+    )
+    .unwrap();
+}
+
+/// SIGTERM, and a clean exit.
+fn stop(mut child: std::process::Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    assert!(child.wait().unwrap().success());
 }
 
 #[test]
@@ -37,9 +59,6 @@ fn idle_connections_cannot_exhaust_descriptors_and_slow_ones_are_closed() {
     let d = dir.path();
     let port = free_port();
     let mut child = run_with_descriptors(d, port, 256);
-    wait_for("the endpoint", || {
-        http_get(port, "/healthz").is_some_and(|b| b.contains("ok"))
-    });
     // More idle connections than the process has descriptors.
     let idle: Vec<TcpStream> = (0..300)
         .filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok())
@@ -49,11 +68,7 @@ fn idle_connections_cannot_exhaust_descriptors_and_slow_ones_are_closed() {
     let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
     slow.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
         .unwrap();
-    std::fs::write(
-        d.join("data/inbox/feed.jsonl"),
-        "{\"id\":\"a\",\"text\":\"入职需交押金500元\"}\n",
-    )
-    .unwrap();
+    feed_one(d);
     wait_for("the inbox file to be scanned", || {
         d.join("data/done/feed.jsonl").exists()
     });
@@ -74,11 +89,7 @@ fn idle_connections_cannot_exhaust_descriptors_and_slow_ones_are_closed() {
     );
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(child.try_wait().unwrap().is_none(), "the process is alive");
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    assert!(child.wait().unwrap().success());
+    stop(child);
 }
 
 /// Fewer descriptors than the endpoint's connection cap: accepting runs out of descriptors
@@ -90,17 +101,10 @@ fn running_out_of_descriptors_is_waited_out_not_fatal() {
     let d = dir.path();
     let port = free_port();
     let mut child = run_with_descriptors(d, port, 48);
-    wait_for("the endpoint", || {
-        http_get(port, "/healthz").is_some_and(|b| b.contains("ok"))
-    });
     let idle: Vec<TcpStream> = (0..100)
         .filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok())
         .collect();
-    std::fs::write(
-        d.join("data/inbox/feed.jsonl"),
-        "{\"id\":\"a\",\"text\":\"入职需交押金500元\"}\n",
-    )
-    .unwrap();
+    feed_one(d);
     std::thread::sleep(Duration::from_secs(2));
     assert!(child.try_wait().unwrap().is_none(), "alive while starved");
     drop(idle);
@@ -111,9 +115,5 @@ fn running_out_of_descriptors_is_waited_out_not_fatal() {
         http_get(port, "/healthz").is_some_and(|b| b.contains("ok"))
     });
     assert!(child.try_wait().unwrap().is_none(), "the process is alive");
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    assert!(child.wait().unwrap().success());
+    stop(child);
 }

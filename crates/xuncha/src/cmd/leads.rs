@@ -30,6 +30,24 @@ pub struct Db {
     pub db: String,
 }
 
+impl Db {
+    /// The case store named, which must exist: a mistyped SQLite path is an error, not a
+    /// new empty queue (a PostgreSQL database is made by its administrator, the tables by
+    /// the first xuncha that opens it).
+    pub fn open(&self) -> anyhow::Result<CaseQueue> {
+        let location = Location::parse(&self.db);
+        if let Location::Sqlite(path) = &location {
+            if !path.exists() {
+                anyhow::bail!(
+                    "no case queue at {} (run `xuncha run` first, or set --db / XUNCHA_DB)",
+                    path.display()
+                );
+            }
+        }
+        CaseQueue::open_at(&location)
+    }
+}
+
 #[derive(clap::Args, Debug, Clone)]
 pub struct FilterArgs {
     /// Only this category.
@@ -274,16 +292,8 @@ pub struct RecheckArgs {
 }
 
 pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
-    let location = Location::parse(&db.db);
-    if let Location::Sqlite(path) = &location {
-        if !path.exists() {
-            anyhow::bail!(
-                "no case queue at {} (run `xuncha run` first, or set --db / XUNCHA_DB)",
-                path.display()
-            );
-        }
-    }
-    let q = CaseQueue::open_at(&location)?;
+    let q = db.open()?;
+    let location = q.location().clone();
     let out = io::stdout();
     match cmd {
         Command::List { filter } => {

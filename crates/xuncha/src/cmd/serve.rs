@@ -4,7 +4,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use xuncha_cases::{CaseQueue, Location};
 
 use crate::web::routes::ROUTES;
 
@@ -35,7 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     crate::telemetry::init_logs(crate::config::LogFormat::Human);
     // Opened before the runtime starts: opening migrates, which blocks.
-    let queue = Arc::new(CaseQueue::open_at(&Location::parse(&args.db.db))?);
+    let queue = Arc::new(args.db.open()?);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -4,7 +4,7 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use xuncha_cases::{CaseQueue, Location, Role};
+use xuncha_cases::Role;
 
 use crate::neutralise::terminal;
 
@@ -30,7 +30,7 @@ pub enum Command {
 }
 
 pub fn run(db: super::leads::Db, cmd: Command) -> anyhow::Result<ExitCode> {
-    let q = CaseQueue::open_at(&Location::parse(&db.db))?;
+    let q = db.open()?;
     match cmd {
         Command::Add { name, role } => {
             let password = read_password()?;
