@@ -3,93 +3,19 @@
 
 mod support {
     pub mod postgres;
+    pub mod stores;
 }
 
 use std::time::Duration;
 
 use support::postgres::Postgres;
+use support::stores::{on_both, Store};
 use time::OffsetDateTime;
 use xuncha_cases::{
-    format_time, CaseQueue, Change, Cursor, Facet, Filter, Location, Recheck, RecheckOutcome,
-    Status, Verdict, MAX_NOTE_CHARS,
+    format_time, CaseQueue, Change, Cursor, Facet, Filter, Recheck, RecheckOutcome, Status,
+    Verdict, MAX_NOTE_CHARS,
 };
 use xuncha_core::{Category, Finding, Lead, PostingRef, Severity, Span, LEAD_SCHEMA};
-
-/// A store under test, with what keeps its database alive.
-struct Store {
-    name: &'static str,
-    q: CaseQueue,
-    location: Location,
-    _dir: Option<tempfile::TempDir>,
-    _pg: Option<Postgres>,
-}
-
-impl Store {
-    /// Runs a statement behind the store's back, as someone with the database's password
-    /// might.
-    fn raw(&self, sql: &str) -> Result<u64, String> {
-        match &self.location {
-            Location::Sqlite(p) => rusqlite::Connection::open(p)
-                .and_then(|c| c.execute(sql, []))
-                .map(|n| n as u64)
-                .map_err(|e| e.to_string()),
-            Location::Postgres(url) => postgres::Client::connect(url, postgres::NoTls)
-                .and_then(|mut c| c.execute(sql, &[]))
-                .map_err(|e| format!("{e:?}")),
-        }
-    }
-
-    fn scalar(&self, sql: &str) -> i64 {
-        match &self.location {
-            Location::Sqlite(p) => rusqlite::Connection::open(p)
-                .unwrap()
-                .query_row(sql, [], |r| r.get(0))
-                .unwrap(),
-            Location::Postgres(url) => postgres::Client::connect(url, postgres::NoTls)
-                .unwrap()
-                .query_one(sql, &[])
-                .unwrap()
-                .get(0),
-        }
-    }
-
-    /// Another handle on the same database, as a second process would open it.
-    fn reopen(&self) -> CaseQueue {
-        CaseQueue::open_at(&self.location).unwrap()
-    }
-}
-
-fn sqlite() -> Store {
-    let dir = tempfile::tempdir().unwrap();
-    let location = Location::Sqlite(dir.path().join("q.db"));
-    Store {
-        name: "sqlite",
-        q: CaseQueue::open_at(&location).unwrap(),
-        location,
-        _dir: Some(dir),
-        _pg: None,
-    }
-}
-
-fn postgres() -> Store {
-    let pg = Postgres::start();
-    let location = Location::Postgres(pg.new_database());
-    Store {
-        name: "postgres",
-        q: CaseQueue::open_at(&location).unwrap(),
-        location,
-        _dir: None,
-        _pg: Some(pg),
-    }
-}
-
-/// Runs `test` on a fresh store of each database.
-fn on_both(test: impl Fn(&Store)) {
-    for s in [sqlite(), postgres()] {
-        eprintln!("-- {}", s.name);
-        test(&s);
-    }
-}
 
 pub fn lead(id: &str, url: Option<&str>, matched: &[&str]) -> Lead {
     Lead {

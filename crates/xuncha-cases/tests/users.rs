@@ -2,74 +2,14 @@
 
 mod support {
     pub mod postgres;
+    pub mod stores;
 }
 
 use std::time::Duration;
 
-use support::postgres::Postgres;
+use support::stores::on_both;
 use time::OffsetDateTime;
-use xuncha_cases::{CaseQueue, Location, Role};
-
-struct Store {
-    name: &'static str,
-    q: CaseQueue,
-    location: Location,
-    _dir: Option<tempfile::TempDir>,
-    _pg: Option<Postgres>,
-}
-
-impl Store {
-    /// Every value of one text column, as someone reading the database directly sees it.
-    fn column(&self, sql: &str) -> Vec<String> {
-        match &self.location {
-            Location::Sqlite(p) => {
-                let c = rusqlite::Connection::open(p).unwrap();
-                let mut stmt = c.prepare(sql).unwrap();
-                let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
-                rows.map(Result::unwrap).collect()
-            }
-            Location::Postgres(url) => postgres::Client::connect(url, postgres::NoTls)
-                .unwrap()
-                .query(sql, &[])
-                .unwrap()
-                .iter()
-                .map(|r| r.get(0))
-                .collect(),
-        }
-    }
-}
-
-fn sqlite() -> Store {
-    let dir = tempfile::tempdir().unwrap();
-    let location = Location::Sqlite(dir.path().join("q.db"));
-    Store {
-        name: "sqlite",
-        q: CaseQueue::open_at(&location).unwrap(),
-        location,
-        _dir: Some(dir),
-        _pg: None,
-    }
-}
-
-fn postgres() -> Store {
-    let pg = Postgres::start();
-    let location = Location::Postgres(pg.new_database());
-    Store {
-        name: "postgres",
-        q: CaseQueue::open_at(&location).unwrap(),
-        location,
-        _dir: None,
-        _pg: Some(pg),
-    }
-}
-
-/// Runs `test` on a fresh store of each database.
-fn on_both(test: impl Fn(&Store)) {
-    for s in [sqlite(), postgres()] {
-        eprintln!("-- {}", s.name);
-        test(&s);
-    }
-}
+use xuncha_cases::Role;
 
 const PW: &str = "correct horse battery";
 
