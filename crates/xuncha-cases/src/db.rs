@@ -319,7 +319,7 @@ impl Db {
     ) -> anyhow::Result<R> {
         match self {
             Db::Sqlite(conn) => {
-                let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+                let mut conn = xuncha_core::lock(conn);
                 let tx =
                     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 let mut t = SqliteTx(tx);

@@ -21,6 +21,7 @@ mod operator;
 mod posting;
 mod recheck;
 mod str_enum;
+mod sync;
 
 pub use category::{Category, Family, ParseCategoryError, ParseSeverityError, Severity};
 pub use clock::{now_rfc3339, rfc3339};
@@ -31,3 +32,4 @@ pub use lead::{Finding, Lead, LegalRef, LicenceLookup, PostingRef, Span, LEAD_SC
 pub use operator::{LicenceDisplay, OperatorPage, OperatorRecord, OPERATOR_SCHEMA};
 pub use posting::{Posting, Publisher, PublisherKind, POSTING_SCHEMA};
 pub use recheck::RecheckOutcome;
+pub use sync::lock;

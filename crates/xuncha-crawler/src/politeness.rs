@@ -88,8 +88,4 @@ impl HostGates {
     }
 }
 
-/// Locks a mutex whose data stays consistent even if a holder panicked (every critical
-/// section here is a single assignment), so poisoning is ignored rather than spread.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub(crate) use xuncha_core::lock;

@@ -57,7 +57,7 @@
 //! process ends.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -69,7 +69,7 @@ use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use xuncha_core::{BoxFuture, Frontier, FrontierEntry, FrontierError, PageKind};
+use xuncha_core::{lock, BoxFuture, Frontier, FrontierEntry, FrontierError, PageKind};
 
 use super::sink::{producer, send_all};
 use super::KafkaConfig;
@@ -162,10 +162,6 @@ impl PartitionState {
             position
         })
     }
-}
-
-fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl State {

@@ -293,7 +293,7 @@ impl Progress {
         }
         self.errors_shown
             .store(stats.errors.len(), Ordering::Relaxed);
-        let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+        let mut bars = xuncha_core::lock(&self.bars);
         for (host, h) in &stats.hosts {
             let bar = bars.entry(host.clone()).or_insert_with(|| {
                 let bar = self.multi.add(ProgressBar::new_spinner());
@@ -319,7 +319,7 @@ impl Progress {
 
     fn finish(&self, stats: &CrawlStats, written: usize) {
         self.update(stats);
-        for bar in self.bars.lock().unwrap_or_else(|e| e.into_inner()).values() {
+        for bar in xuncha_core::lock(&self.bars).values() {
             bar.finish_and_clear();
         }
         let secs = self.started.elapsed().as_secs_f64();
