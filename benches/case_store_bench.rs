@@ -75,7 +75,7 @@ fn lead(i: usize) -> (Lead, String) {
     };
     // A year of filing, newest last.
     let t = time::OffsetDateTime::from_unix_timestamp(1_767_225_600 + (i as i64 * 31)).unwrap();
-    (lead, xuncha_cases::format_time(t))
+    (lead, xuncha_core::rfc3339_seconds(t))
 }
 
 fn fill(q: &CaseQueue, n: usize) -> f64 {

@@ -40,7 +40,7 @@ pub(crate) fn sqlite(conn: &mut Connection) -> anyhow::Result<()> {
     }
     let runner = sqlite_migrations::migrations::runner().set_abort_missing(true);
     refuse_newer(runner.get_applied_migrations(&mut Sqlite(conn)), &runner)?;
-    runner.run(&mut Sqlite(conn)).map_err(explain)?;
+    runner.run(&mut Sqlite(conn))?;
     Ok(())
 }
 
@@ -52,7 +52,7 @@ pub(crate) fn postgres(client: &mut postgres::Client) -> anyhow::Result<()> {
     let result = (|| {
         let runner = postgres_migrations::migrations::runner().set_abort_missing(true);
         refuse_newer(runner.get_applied_migrations(client), &runner)?;
-        runner.run(client).map_err(explain)?;
+        runner.run(client)?;
         anyhow::Ok(())
     })();
     client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
@@ -92,10 +92,6 @@ fn refuse_newer(
         );
     }
     Ok(())
-}
-
-fn explain(e: refinery::Error) -> anyhow::Error {
-    anyhow::anyhow!("{e}")
 }
 
 /// Adds what releases before versioned migrations added by hand.

@@ -6,7 +6,7 @@ use anyhow::Context;
 use rusqlite::Connection;
 use serde::Serialize;
 use time::OffsetDateTime;
-use xuncha_core::{Category, Lead, RecheckOutcome, Severity};
+use xuncha_core::{rfc3339_seconds, Category, Lead, RecheckOutcome, Severity};
 use xuncha_pipeline::DeadLetter;
 
 use crate::db::{self, col, Db, Location, Row, Tx, Value};
@@ -348,21 +348,6 @@ pub struct DueLead {
     pub last_checked_at: Option<String>,
 }
 
-/// A time as the recheck columns hold it: RFC 3339, UTC, to the second, so that the
-/// text order is the time order.
-pub fn format_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 fn rank(s: Severity) -> i64 {
     Severity::ALL.iter().position(|x| *x == s).unwrap_or(0) as i64
 }
@@ -609,7 +594,7 @@ impl CaseQueue {
         recheck_after: Duration,
         limit: Option<usize>,
     ) -> anyhow::Result<Vec<DueLead>> {
-        let cutoff = format_time(now - recheck_after);
+        let cutoff = rfc3339_seconds(now - recheck_after);
         let mut sql = String::from(
             "SELECT lead_id, posting_id, url, last_checked_at, lead_json FROM leads
              WHERE status IN ('new', 'assigned') AND gone_at IS NULL
@@ -762,7 +747,7 @@ impl xuncha_pipeline::webhook::AlertRecord for CaseQueue {
     }
 
     fn record_delivery(&self, webhook: &str, lead_id: &str) -> anyhow::Result<()> {
-        let at = format_time(OffsetDateTime::now_utc());
+        let at = rfc3339_seconds(OffsetDateTime::now_utc());
         self.db.tx(|tx| {
             tx.exec(
                 "INSERT INTO alerts_delivered (webhook, lead_id, delivered_at) VALUES ($1, $2, $3)

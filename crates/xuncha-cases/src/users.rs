@@ -17,7 +17,8 @@ use time::OffsetDateTime;
 
 use crate::db::col;
 use crate::events::MAX_ACTOR_CHARS;
-use crate::queue::{format_time, CaseQueue};
+use crate::queue::CaseQueue;
+use xuncha_core::rfc3339_seconds;
 
 xuncha_core::str_enum! {
     /// What an account may do in the console.
@@ -129,7 +130,7 @@ impl CaseQueue {
             "a password has at least {MIN_PASSWORD_CHARS} characters"
         );
         let phc = hash_password(password)?;
-        let at = format_time(OffsetDateTime::now_utc());
+        let at = rfc3339_seconds(OffsetDateTime::now_utc());
         let added = self.db.tx(|tx| {
             tx.exec(
                 "INSERT INTO users (name, role, password_hash, disabled, created_at)
@@ -226,8 +227,8 @@ impl CaseQueue {
     ) -> anyhow::Result<(String, Session)> {
         let token = random_token();
         let csrf = random_token();
-        let expires_at = format_time(now + ttl);
-        let now = format_time(now);
+        let expires_at = rfc3339_seconds(now + ttl);
+        let now = rfc3339_seconds(now);
         let role = self.db.tx(|tx| {
             tx.exec(
                 "DELETE FROM sessions WHERE expires_at <= $1",
@@ -262,7 +263,7 @@ impl CaseQueue {
 
     /// The live session of `token`: not expired at `now`, its account not disabled.
     pub fn session(&self, token: &str, now: OffsetDateTime) -> anyhow::Result<Option<Session>> {
-        let now = format_time(now);
+        let now = rfc3339_seconds(now);
         let row = self.db.tx(|tx| {
             tx.query_opt(
                 "SELECT s.name, u.role, s.csrf, s.expires_at FROM sessions s

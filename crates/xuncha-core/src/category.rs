@@ -95,55 +95,18 @@ impl fmt::Display for ParseCategoryError {
 
 impl std::error::Error for ParseCategoryError {}
 
-/// The families categories group into, for reporting.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Family {
-    /// Discriminatory requirements.
-    Discrimination,
-    /// Fees and deposits charged to job seekers.
-    Fee,
-    /// Fake-job and fraud signatures.
-    Fake,
-    /// Unlicensed operators.
-    License,
-}
-
-impl Family {
-    /// Every family.
-    pub const ALL: &'static [Family] = &[
-        Family::Discrimination,
-        Family::Fee,
-        Family::Fake,
-        Family::License,
-    ];
-
-    /// Lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Family::Discrimination => "discrimination",
-            Family::Fee => "fee",
-            Family::Fake => "fake",
-            Family::License => "license",
-        }
-    }
-}
-
-impl fmt::Display for Family {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::str_enum! {
+    /// The families categories group into, for reporting.
+    #[derive(PartialOrd, Ord, Deserialize, schemars::JsonSchema)]
+    pub enum Family("family") {
+        /// Discriminatory requirements.
+        Discrimination => "discrimination",
+        /// Fees and deposits charged to job seekers.
+        Fee => "fee",
+        /// Fake-job and fraud signatures.
+        Fake => "fake",
+        /// Unlicensed operators.
+        License => "license",
     }
 }
 

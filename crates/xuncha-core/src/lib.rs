@@ -24,7 +24,7 @@ mod str_enum;
 mod sync;
 
 pub use category::{Category, Family, ParseCategoryError, ParseSeverityError, Severity};
-pub use clock::{now_rfc3339, rfc3339};
+pub use clock::{now_rfc3339, rfc3339, rfc3339_seconds};
 pub use duration::{deserialize_duration, parse_duration, serialize_duration};
 pub use frontier::{BoxFuture, Frontier, FrontierEntry, FrontierError, PageKind};
 pub use hash::{hex, lead_id, sha256_hex};

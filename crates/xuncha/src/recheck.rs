@@ -12,7 +12,7 @@ use anyhow::Context;
 use prometheus::Registry;
 use time::OffsetDateTime;
 use tokio::sync::watch;
-use xuncha_cases::{format_time, CaseQueue, DueLead, Recheck, RecheckOutcome};
+use xuncha_cases::{CaseQueue, DueLead, Recheck, RecheckOutcome};
 use xuncha_crawler::{
     canonicalize, CrawlerConfig, GenericSite, RecheckResult, RecheckTarget, Rechecker, SiteProfile,
 };
@@ -219,7 +219,7 @@ fn row(d: &DueLead, r: &RecheckResult) -> Recheck {
     let read = r.flagged_present.is_some();
     Recheck {
         lead_id: d.lead_id.clone(),
-        checked_at: format_time(r.checked_at),
+        checked_at: xuncha_core::rfc3339_seconds(r.checked_at),
         outcome,
         http_status: r.http_status,
         final_url: r.final_url.clone(),

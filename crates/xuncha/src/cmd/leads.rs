@@ -10,8 +10,7 @@ use std::time::Duration;
 use crate::neutralise::terminal;
 use anyhow::Context;
 use xuncha_cases::{
-    format_time, CaseQueue, Change, Event, Filter, LeadRow, Location, Recheck, RecheckOutcome,
-    Status, Verdict,
+    CaseQueue, Change, Event, Filter, LeadRow, Location, Recheck, RecheckOutcome, Status, Verdict,
 };
 use xuncha_core::{Category, Severity};
 use xuncha_crawler::{parse_duration, CrawlerConfig, GenericSite};
@@ -547,7 +546,7 @@ fn print_history(r: &LeadRow, history: &[Recheck]) {
         &r.first_seen,
         &time::format_description::well_known::Rfc3339,
     )
-    .map_or_else(|_| r.first_seen.clone(), format_time);
+    .map_or_else(|_| r.first_seen.clone(), xuncha_core::rfc3339_seconds);
     println!("    {first:<20}  first found by a scan");
     for h in history {
         let status = h
