@@ -1,7 +1,10 @@
 //! Matcher throughput over the real-posting corpus.
 //!
 //! - `matcher/full`: every posting through normalisation, prefilter and verification;
-//! - `matcher/prefilter_only`: the bare automaton over the same text (the limit);
+//! - `matcher/prefilter_only`: the bare automaton over the same raw text;
+//! - `stages/{normalise,prefilter_normalised,full_warm_cache}`: the normaliser alone, the
+//!   bare automaton over the *normalised* text (what the full scan is compared against),
+//!   and the whole scan with one warm [`ScanCache`];
 //! - `prefilter/{charwise,dfa}/N`: the two automata with N = 100, 1,000, 10,000 anchors.
 //!
 //! Throughput is bytes of posting text a second. The anchor sets are also written to
@@ -12,7 +15,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use xuncha_benches::{anchors, corpus, haystack, rules_dir, text_bytes};
-use xuncha_matcher::{Matcher, Prefilter, PrefilterKind};
+use xuncha_matcher::{Matcher, NormText, Prefilter, PrefilterKind, ScanCache, Scratch};
 use xuncha_rules::RuleSet;
 
 fn bench(c: &mut Criterion) {
@@ -38,7 +41,49 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
 
-    let base = Matcher::new(rules.clone()).unwrap().literals().to_vec();
+    let m = Matcher::new(rules.clone()).unwrap();
+    m.warm_up();
+    let (mut norm, mut scratch) = (NormText::default(), Scratch::default());
+    let mut normalised = String::new();
+    for p in &postings {
+        for (_, t) in p.text_fields() {
+            m.normalizer().normalize(t, &mut norm, &mut scratch);
+            normalised.push_str(norm.as_str());
+            normalised.push('\n');
+        }
+    }
+    let mut g = c.benchmark_group("stages");
+    g.throughput(Throughput::Bytes(bytes));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(10))
+        .warm_up_time(Duration::from_secs(1));
+    g.bench_function("normalise", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for p in &postings {
+                for (_, t) in p.text_fields() {
+                    m.normalizer().normalize(t, &mut norm, &mut scratch);
+                    n += norm.as_str().len();
+                }
+            }
+            n
+        })
+    });
+    g.bench_function("prefilter_normalised", |b| {
+        b.iter(|| m.prefilter().count(&normalised))
+    });
+    let mut cache = ScanCache::default();
+    g.bench_function("full_warm_cache", |b| {
+        b.iter(|| {
+            postings
+                .iter()
+                .map(|p| m.scan_with(&mut cache, p).len())
+                .sum::<usize>()
+        })
+    });
+    g.finish();
+
+    let base = m.literals().to_vec();
     let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
     let mut g = c.benchmark_group("prefilter");
     g.throughput(Throughput::Bytes(hay.len() as u64));

@@ -40,8 +40,7 @@ use xuncha_rules::{Phrase, RuleBody, RuleSet};
 use context::{Attributes, FieldContext};
 pub use examples::{example_posting, ExampleFailure, ExampleReport};
 use location::Locator;
-use normalize::Scratch;
-pub use normalize::{NormText, Normalizer};
+pub use normalize::{NormText, Normalizer, Scratch};
 pub use prefilter::{Prefilter, PrefilterKind};
 
 /// Name and version written into every lead.
@@ -199,7 +198,10 @@ pub struct Matcher {
     units: Vec<Unit>,
     /// For each unit, its patterns as one set, to reject a window in one pass.
     pattern_sets: Vec<OnceLock<regex::RegexSet>>,
-    jieba: Option<Jieba>,
+    /// Word segmentation, loaded on the first verification that asks for word boundaries:
+    /// its dictionary is most of a short scan's start-up and memory.
+    jieba: OnceLock<Jieba>,
+    need_jieba: bool,
     duty: Option<Regex>,
     /// Words that make a sentence a warning about scams rather than an offer.
     warning: Option<Regex>,
@@ -229,6 +231,61 @@ struct FieldText<'a> {
     clauses: Vec<(usize, usize)>,
     /// Quotations and warnings, found only for a field where some rule is verified.
     around: std::cell::OnceCell<FieldContext>,
+}
+
+/// The buffers one scanning thread reuses from posting to posting, apart from the
+/// immutable [`Matcher`] (as `regex-automata` keeps a `Cache` apart from its `Regex`): the
+/// normalised text of every field and its offset map, clauses, candidates. Once warm, a
+/// posting that no anchor hits is scanned without allocating.
+///
+/// A cache holds no posting and no rule: one cache serves any matcher, and a rule reload
+/// keeps it.
+#[derive(Default)]
+pub struct ScanCache {
+    scratch: Scratch,
+    /// Normalised fields with their clause buffers, returned after each posting.
+    spare: Vec<(NormText, Vec<(usize, usize)>)>,
+    /// The field list, empty between postings (its allocation is what is kept).
+    fields: Vec<FieldText<'static>>,
+    cands: Vec<Candidate>,
+    hits: Vec<(usize, usize)>,
+}
+
+impl std::fmt::Debug for ScanCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanCache")
+            .field("spare_fields", &self.spare.len())
+            .field("candidates_capacity", &self.cands.capacity())
+            .finish()
+    }
+}
+
+/// A field's buffers grown past this many bytes of normalised text are dropped after the
+/// posting rather than kept by the thread for the next one.
+const KEEP_FIELD_BYTES: usize = 1 << 20;
+
+/// An empty vector of `U` in the allocation of `v`. The field list borrows each posting's
+/// text, so it cannot outlive the posting as it is; emptied, its allocation can. The
+/// standard library collects a mapped `IntoIter` in place when the element layouts agree,
+/// as they do for types that differ only in a lifetime (the cache's allocation test shows
+/// it).
+fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter()
+        .map(|_| unreachable!("the vector is empty"))
+        .collect()
+}
+
+thread_local! {
+    static THREAD_CACHE: std::cell::RefCell<ScanCache> = std::cell::RefCell::new(ScanCache::default());
+}
+
+/// Runs `f` with the calling thread's cache (a fresh one if the thread's is in use).
+fn with_thread_cache<R>(f: impl FnOnce(&mut ScanCache) -> R) -> R {
+    THREAD_CACHE.with(|c| match c.try_borrow_mut() {
+        Ok(mut c) => f(&mut c),
+        Err(_) => f(&mut ScanCache::default()),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -326,7 +383,8 @@ impl Matcher {
             warning,
             warning_header,
             locator: Locator::new(&rules.divisions),
-            jieba: need_jieba.then(Jieba::new),
+            jieba: OnceLock::new(),
+            need_jieba,
             rules,
             normalizer,
             prefilter,
@@ -353,6 +411,21 @@ impl Matcher {
         &self.literals
     }
 
+    /// Builds now what is otherwise built on first use (each rule's pattern set, the word
+    /// segmenter's dictionary), for a caller that would rather pay it up front than on
+    /// the first postings that need it.
+    pub fn warm_up(&self) {
+        let _ = self.jieba();
+        for u in 0..self.units.len() {
+            let _ = self.pattern_set(u);
+        }
+    }
+
+    /// The word segmenter, when some rule asks for word boundaries.
+    fn jieba(&self) -> Option<&Jieba> {
+        self.need_jieba.then(|| self.jieba.get_or_init(Jieba::new))
+    }
+
     /// The set of all patterns of unit `u`, compiled on first use.
     fn pattern_set(&self, u: usize) -> &regex::RegexSet {
         self.pattern_sets[u].get_or_init(|| {
@@ -361,9 +434,19 @@ impl Matcher {
             let limit = xuncha_rules::PATTERN_SIZE_LIMIT.saturating_mul(pats.len() + 1);
             regex::RegexSetBuilder::new(pats.iter().map(|r| r.as_str()))
                 .size_limit(limit)
+                // A set's lazy DFA cache at the default 2 MiB filled and was cleared over
+                // and over on real postings, rebuilding states more than matching with them
+                // (determinisation was a quarter of a corpus scan); at 16 MiB the corpus
+                // scans 1.7 times as fast on one thread for some 50 MB more at the peak.
+                .dfa_size_limit(16 << 20)
                 .build()
                 .expect("patterns that compiled one by one compile as a set")
         })
+    }
+
+    /// How many rule phrases literal `lit` makes candidates where it occurs.
+    pub fn gated_units(&self, lit: usize) -> usize {
+        self.gates.get(lit).map_or(0, Vec::len)
     }
 
     /// The ids of the rules that literal `lit` (an index into [`Matcher::literals`]) makes
@@ -385,8 +468,16 @@ impl Matcher {
     }
 
     /// Every rule that fires on `posting`, with its evidence.
+    ///
+    /// Uses a cache kept by the calling thread; [`Matcher::scan_with`] takes one explicitly.
     pub fn scan(&self, posting: &Posting) -> Vec<RuleHit> {
-        self.scan_traced(posting, None, None)
+        with_thread_cache(|cache| self.scan_with(cache, posting))
+    }
+
+    /// [`Matcher::scan`] with the caller's buffers: one [`ScanCache`] per worker thread,
+    /// reused from posting to posting, so that a posting no anchor hits costs no allocation.
+    pub fn scan_with(&self, cache: &mut ScanCache, posting: &Posting) -> Vec<RuleHit> {
+        self.scan_traced(cache, posting, None, None)
             .expect("no deadline, never over budget")
     }
 
@@ -397,14 +488,16 @@ impl Matcher {
         posting: &Posting,
         budget: Duration,
     ) -> Result<Vec<RuleHit>, OverBudget> {
-        self.scan_traced(posting, None, Some(Instant::now() + budget))
+        with_thread_cache(|cache| {
+            self.scan_traced(cache, posting, None, Some(Instant::now() + budget))
+        })
     }
 
     /// How far every rule got on `posting`: which stage stopped it, for tuning rules.
     pub fn explain(&self, posting: &Posting) -> Vec<Explanation> {
         let mut trace = vec![Stage::NoAnchor; self.units.len()];
         let hits = self
-            .scan_traced(posting, Some(&mut trace), None)
+            .scan_traced(&mut ScanCache::default(), posting, Some(&mut trace), None)
             .expect("no deadline, never over budget");
         let norms: Vec<(&str, NormText)> = posting
             .text_fields()
@@ -455,20 +548,32 @@ impl Matcher {
 
     fn scan_traced(
         &self,
+        cache: &mut ScanCache,
         posting: &Posting,
-        mut trace: Option<&mut Vec<Stage>>,
+        trace: Option<&mut Vec<Stage>>,
         deadline: Option<Instant>,
     ) -> Result<Vec<RuleHit>, OverBudget> {
-        let mut scratch = Scratch::default();
-        let mut fields: Vec<FieldText<'_>> = Vec::new();
-        let mut cands: Vec<Candidate> = Vec::new();
+        let ScanCache {
+            scratch,
+            spare,
+            fields,
+            cands,
+            hits,
+        } = cache;
+        let mut fields: Vec<FieldText<'_>> = recycle(std::mem::take(fields));
+        cands.clear();
         for (name, orig) in posting.text_fields() {
-            let mut norm = NormText::default();
-            self.normalizer.normalize(orig, &mut norm, &mut scratch);
-            let mut clauses = Vec::new();
-            clause::split(norm.as_str(), &mut clauses);
+            let (mut norm, mut clauses) = spare.pop().unwrap_or_default();
+            self.normalizer.normalize(orig, &mut norm, scratch);
+            clauses.clear();
             let fi = fields.len() as u32;
+            // Clauses are found only in a field some anchor hit: most fields have none.
+            let mut split = false;
             self.prefilter.for_each(norm.as_str(), |lit, s, e| {
+                if !split {
+                    clause::split(norm.as_str(), &mut clauses);
+                    split = true;
+                }
                 let Some(ci) = clause::find(&clauses, s) else {
                     return;
                 };
@@ -490,14 +595,36 @@ impl Matcher {
                 around: std::cell::OnceCell::new(),
             });
         }
-        if cands.is_empty() {
-            return Ok(Vec::new());
+        let out = if cands.is_empty() {
+            Ok(Vec::new())
+        } else {
+            self.verify_candidates(posting, &fields, cands, hits, trace, deadline)
+        };
+        // Put back so that the next posting's fields pop them in the same order.
+        for f in fields.drain(..).rev() {
+            // A buffer grown by an outsized record is let go rather than held by the thread.
+            if f.norm.as_str().len() <= KEEP_FIELD_BYTES {
+                spare.push((f.norm, f.clauses));
+            }
         }
+        cache.fields = recycle(fields);
+        out
+    }
+
+    /// Verifies every candidate of a posting whose fields are normalised and prefiltered.
+    fn verify_candidates(
+        &self,
+        posting: &Posting,
+        fields: &[FieldText<'_>],
+        cands: &mut [Candidate],
+        hits_buf: &mut Vec<(usize, usize)>,
+        mut trace: Option<&mut Vec<Stage>>,
+        deadline: Option<Instant>,
+    ) -> Result<Vec<RuleHit>, OverBudget> {
         cands.sort_unstable();
         let located = self.locate(posting);
         // Accepted spans per unit: (field, start, end) in normalised coordinates.
         let mut accepted: BTreeMap<u32, Vec<(u32, usize, usize)>> = BTreeMap::new();
-        let mut hits_buf: Vec<(usize, usize)> = Vec::new();
         let mut unless_of: Option<(u32, bool)> = None;
         let mut requires_of: Option<(u32, bool)> = None;
         let mut unexamined: BTreeMap<usize, u64> = BTreeMap::new();
@@ -557,15 +684,17 @@ impl Matcher {
                 any,
                 f.norm.as_str(),
                 (cs, ce),
-                &hits_buf,
+                hits_buf,
                 MAX_FINDINGS_PER_RULE - have,
-                f.around.get_or_init(|| {
-                    FieldContext::new(
-                        f.norm.as_str(),
-                        (self.warning.as_ref(), self.warning_header.as_ref()),
-                        &self.speakers,
-                    )
-                }),
+                &|| {
+                    f.around.get_or_init(|| {
+                        FieldContext::new(
+                            f.norm.as_str(),
+                            (self.warning.as_ref(), self.warning_header.as_ref()),
+                            &self.speakers,
+                        )
+                    })
+                },
                 &mut unless,
                 &mut stage,
             );
@@ -573,7 +702,7 @@ impl Matcher {
                 && match requires_of {
                     Some((u, v)) if u == c.unit => v,
                     _ => {
-                        let v = self.posting_requires(phrase, &fields);
+                        let v = self.posting_requires(phrase, fields);
                         requires_of = Some((c.unit, v));
                         v
                     }
@@ -603,7 +732,7 @@ impl Matcher {
                 list.push((c.field, s, e));
             }
         }
-        let mut hits = self.collect_hits(&fields, &accepted, &located);
+        let mut hits = self.collect_hits(fields, &accepted, &located);
         for h in &mut hits {
             h.unexamined = unexamined.get(&h.rule).copied().unwrap_or(0);
         }

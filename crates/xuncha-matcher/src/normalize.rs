@@ -483,7 +483,10 @@ impl Normalizer {
         }
         out.text.reserve(cur.len() * 3);
         out.text.extend(cur.iter().map(|it| it.c));
-        std::mem::swap(&mut out.items, cur);
+        // Copied, not swapped: a swap would pass buffers round between fields of different
+        // sizes, and each pass round would grow one again.
+        out.items.clear();
+        out.items.extend_from_slice(cur);
     }
 
     /// Compatibility folding (full-width, enclosed digits), traditional → simplified, ASCII
@@ -720,12 +723,34 @@ fn numerals(input: &[Item], out: &mut Vec<Item>) {
             Some(v) => {
                 let (start, end) = (run[0].start, run[run.len() - 1].end);
                 let last = run[run.len() - 1].c;
-                let digits = if last == '万' && v >= 10_000 && v % 10_000 == 0 && run.len() >= 2 {
-                    format!("{}万", v / 10_000)
-                } else {
-                    v.to_string()
-                };
-                out.extend(digits.chars().map(|c| Item { c, start, end }));
+                let ten_thousands =
+                    last == '万' && v >= 10_000 && v % 10_000 == 0 && run.len() >= 2;
+                let shown = if ten_thousands { v / 10_000 } else { v };
+                // Written digit by digit rather than through a String: this runs for most
+                // fields, and normalising allocates nothing once warm.
+                let mut buf = [0u8; 20];
+                let mut k = buf.len();
+                let mut rest = shown;
+                loop {
+                    k -= 1;
+                    buf[k] = b'0' + (rest % 10) as u8;
+                    rest /= 10;
+                    if rest == 0 {
+                        break;
+                    }
+                }
+                out.extend(buf[k..].iter().map(|&d| Item {
+                    c: char::from(d),
+                    start,
+                    end,
+                }));
+                if ten_thousands {
+                    out.push(Item {
+                        c: '万',
+                        start,
+                        end,
+                    });
+                }
             }
             None => out.extend_from_slice(run),
         }

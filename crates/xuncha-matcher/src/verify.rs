@@ -10,7 +10,7 @@ use crate::{Matcher, Stage};
 const WINDOW: usize = 150;
 
 /// The normalised spans where `p` holds in clause `cs..ce` of `text`, given the anchor
-/// `hits` in that clause (sorted by start), at most `room` of them. `around` tells quoted
+/// `hits` in that clause (sorted by start), at most `room` of them. `around` (built on first call) tells quoted
 /// ad text and warnings apart; `unless` says whether one of the rule's posting-level
 /// `unless` patterns occurs in the posting.
 ///
@@ -18,7 +18,7 @@ const WINDOW: usize = 150;
 /// window, never a pass over the clause, so a clause that repeats a phrase ten thousand
 /// times costs ten thousand times a short one, not its square.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn phrase(
+pub(crate) fn phrase<'a>(
     m: &Matcher,
     p: &Phrase,
     any: &regex::RegexSet,
@@ -26,7 +26,7 @@ pub(crate) fn phrase(
     (cs, ce): (usize, usize),
     hits: &[(usize, usize)],
     room: usize,
-    around: &FieldContext,
+    around: &dyn Fn() -> &'a FieldContext,
     unless: &mut dyn FnMut() -> bool,
     trace: &mut Stage,
 ) -> Vec<(usize, usize)> {
@@ -42,6 +42,8 @@ pub(crate) fn phrase(
     if !any.is_match(win) {
         return Vec::new();
     }
+    // Quotations and warnings are found only once some pattern holds in the field.
+    let around = around();
     // Exceptions are judged on the clause, or on the quotation a match stands in: the
     // frame of a quoted ad (`警方提醒`) is no exception to the ad itself.
     let excepted =
@@ -197,7 +199,7 @@ fn negated(m: &Matcher, p: &Phrase, text: &str, cs: usize, ce: usize, s: usize, 
 /// Byte offsets (within the clause) where jieba puts a word boundary.
 fn word_bounds(m: &Matcher, clause: &str) -> Vec<usize> {
     let mut b = vec![0];
-    if let Some(j) = &m.jieba {
+    if let Some(j) = m.jieba() {
         let mut at = 0;
         for w in j.cut(clause, false) {
             at += w.word.len();

