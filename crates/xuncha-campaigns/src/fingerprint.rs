@@ -1,17 +1,23 @@
-//! SimHash fingerprints of a posting's text, and the banded index that finds
-//! near-identical ones without comparing every pair.
+//! MinHash signatures of a posting's text, and the banded index that finds near-identical
+//! ones without comparing every pair.
 //!
-//! The text (title and description) is folded for width and case, reduced to its letters,
-//! CJK characters and digits (every digit written as `0`, so that a ring changing its phone
-//! number or its pay keeps its fingerprint), and cut into overlapping character 3-grams.
-//! Each 3-gram's 64-bit SipHash votes on every bit; the fingerprint keeps the bits most
-//! 3-grams voted for. Two texts that differ in a few words differ in a few bits.
+//! The text (title and description) is folded for width and case and reduced to its
+//! letters, CJK characters and numbers (every number written as one `0`, so that a ring
+//! changing its phone number or its pay keeps its signature), then cut into the set of its
+//! overlapping character 3-grams. The signature is, for each of [`HASHES`] fixed hash
+//! functions, the least hash of any 3-gram: two texts agree on a position with the
+//! probability that a 3-gram of either is in both (their Jaccard similarity), so the share
+//! of equal positions estimates it. Job postings are short; a MinHash signature stays
+//! as sharp on a hundred characters as on a thousand, where a SimHash of a short text
+//! moves many bits for one edited word.
 //!
-//! Two fingerprints are near-identical when at most [`MAX_DISTANCE`] bits differ. Split
-//! into [`BANDS`] bands of 16 bits, two such fingerprints share at least one band exactly
-//! (four bands, three differing bits: one band is untouched), so a store indexes each
-//! posting under its four bands and compares only the postings of those four buckets.
+//! Two texts are near-identical when at least [`MIN_SIMILARITY`] of their positions agree.
+//! The signature is cut into [`BANDS`] bands of [`ROWS`] positions; a store indexes each
+//! posting under its bands and compares only postings that share one: a pair at 0.8
+//! shares a band with probability 1 − (1 − 0.8⁴)⁸ ≈ 0.985, an unrelated pair at 0.2 with
+//! 0.013.
 
+use std::collections::HashSet;
 use std::hash::Hasher;
 
 use siphasher::sip::SipHasher24;
@@ -21,56 +27,95 @@ use crate::fold::{fold_char, is_invisible, numeral};
 
 /// Characters per shingle.
 pub const SHINGLE: usize = 3;
-/// The most shingles of one text: a long text is fingerprinted by its beginning.
+/// The most shingles of one text: a long text is signed by its beginning.
 pub const MAX_SHINGLES: usize = 4096;
-/// The fewest normalised characters a text needs to have a fingerprint: short texts
-/// (招普工，包吃住) are alike without being one author's.
+/// The fewest letters and CJK characters (numbers not counted) a text needs to be signed:
+/// short texts (招普工，包吃住) are alike without being one author's.
 pub const MIN_CHARS: usize = 40;
-/// The most differing bits of two near-identical fingerprints.
-pub const MAX_DISTANCE: u32 = 3;
-/// Bands of the index; [`MAX_DISTANCE`] + 1 of them, so two near-identical fingerprints
-/// share one.
-pub const BANDS: usize = 4;
+/// Positions of a signature.
+pub const HASHES: usize = 32;
+/// Bands of the index.
+pub const BANDS: usize = 8;
+/// Positions per band.
+pub const ROWS: usize = HASHES / BANDS;
+/// The share of agreeing positions from which two texts are near-identical.
+pub const MIN_SIMILARITY: f64 = 0.75;
 
-/// Fixed keys: a fingerprint must mean the same in every release that reads it.
-const KEYS: (u64, u64) = (0x7875_6e63_6861_2d73, 0x696d_6861_7368_2d31);
+/// Fixed keys: a signature must mean the same in every release that reads it.
+const KEYS: (u64, u64) = (0x7875_6e63_6861_2d6d, 0x696e_6861_7368_2d31);
 
-/// The fingerprint of a posting's title and description, if they are long enough.
-pub fn simhash(posting: &Posting) -> Option<u64> {
+/// The multipliers and offsets of the hash functions, fixed for the same reason: drawn
+/// once from SplitMix64 seeded with 0 (multipliers made odd).
+const fn permutations() -> [(u64, u64); HASHES] {
+    let mut out = [(0u64, 0u64); HASHES];
+    let mut state = 0u64;
+    let mut i = 0;
+    while i < HASHES {
+        let mut pair = [0u64; 2];
+        let mut j = 0;
+        while j < 2 {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            pair[j] = z ^ (z >> 31);
+            j += 1;
+        }
+        out[i] = (pair[0] | 1, pair[1]);
+        i += 1;
+    }
+    out
+}
+const PERMUTATIONS: [(u64, u64); HASHES] = permutations();
+
+/// A MinHash signature.
+pub type Signature = [u32; HASHES];
+
+/// The signature of a posting's title and description, if they are long enough.
+pub fn minhash(posting: &Posting) -> Option<Signature> {
     let mut text = String::new();
     for part in [&posting.title, &posting.description].into_iter().flatten() {
         text.push_str(part);
         text.push('\n');
     }
-    simhash_text(&text)
+    minhash_text(&text)
 }
 
-/// The fingerprint of one text, if it has at least [`MIN_CHARS`] letters and digits.
+/// The signature of one text, if it has at least [`MIN_CHARS`] letters and CJK
+/// characters.
 ///
 /// ```
-/// use xuncha_campaigns::{distance, simhash_text, MAX_DISTANCE};
-/// let a = simhash_text("诚聘日结兼职，在家手机操作，无需经验，每天两小时，日赚300元，名额有限，请联系微信abc123").unwrap();
-/// let b = simhash_text("诚聘日结兼职，在家手机操作，无需经验，每天两小时，日赚500元，名额有限，请联系微信abc888").unwrap();
-/// let c = simhash_text("招聘仓库管理员，负责货物出入库登记与盘点，要求熟练使用电脑办公软件，有叉车证者优先，五险一金").unwrap();
-/// assert!(distance(a, b) <= MAX_DISTANCE);
-/// assert!(distance(a, c) > MAX_DISTANCE);
+/// use xuncha_campaigns::{minhash_text, similarity, MIN_SIMILARITY};
+/// let a = minhash_text("诚聘日结兼职，在家手机操作，无需经验，每天两小时，日赚300元，名额有限，欢迎宝妈学生加入，请联系微信abc123").unwrap();
+/// let b = minhash_text("诚聘日结兼职，在家手机操作，无需经验，每天两小时，日赚500元，名额有限，欢迎宝妈学生加入，请联系微信xyz789").unwrap();
+/// let c = minhash_text("招聘仓库管理员，负责货物出入库登记与盘点，要求熟练使用电脑办公软件，有叉车证者优先，五险一金").unwrap();
+/// assert!(similarity(&a, &b) >= MIN_SIMILARITY);
+/// assert!(similarity(&a, &c) < 0.2);
 /// ```
-pub fn simhash_text(text: &str) -> Option<u64> {
-    let chars: Vec<char> = text
-        .chars()
-        .filter(|c| !is_invisible(*c))
-        .map(|c| match numeral(c) {
+pub fn minhash_text(text: &str) -> Option<Signature> {
+    let mut chars: Vec<char> = Vec::new();
+    let mut letters = 0;
+    for c in text.chars().filter(|c| !is_invisible(*c)) {
+        if chars.len() == MAX_SHINGLES + SHINGLE - 1 {
+            break;
+        }
+        let c = match numeral(c) {
             Some(_) => '0',
             None => fold_char(c),
-        })
-        .filter(|c| c.is_alphanumeric())
-        .map(|c| if c.is_ascii_digit() { '0' } else { c })
-        .take(MAX_SHINGLES + SHINGLE - 1)
-        .collect();
-    if chars.len() < MIN_CHARS {
+        };
+        if c.is_ascii_digit() {
+            if chars.last() != Some(&'0') {
+                chars.push('0');
+            }
+        } else if c.is_alphanumeric() {
+            letters += 1;
+            chars.push(c);
+        }
+    }
+    if letters < MIN_CHARS {
         return None;
     }
-    let mut votes = [0i32; 64];
+    let mut shingles = HashSet::with_capacity(chars.len());
     let mut buf = [0u8; 4 * SHINGLE];
     for w in chars.windows(SHINGLE) {
         let mut n = 0;
@@ -79,44 +124,51 @@ pub fn simhash_text(text: &str) -> Option<u64> {
         }
         let mut h = SipHasher24::new_with_keys(KEYS.0, KEYS.1);
         h.write(&buf[..n]);
-        let h = h.finish();
-        for (bit, v) in votes.iter_mut().enumerate() {
-            *v += if h >> bit & 1 == 1 { 1 } else { -1 };
+        shingles.insert(h.finish());
+    }
+    let mut sig = [u32::MAX; HASHES];
+    for h in shingles {
+        for (s, (a, b)) in sig.iter_mut().zip(PERMUTATIONS) {
+            *s = (*s).min((a.wrapping_mul(h).wrapping_add(b) >> 32) as u32);
         }
     }
-    Some(
-        votes
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| **v > 0)
-            .fold(0u64, |acc, (bit, _)| acc | 1 << bit),
-    )
+    Some(sig)
 }
 
-/// How many bits two fingerprints differ in.
-pub fn distance(a: u64, b: u64) -> u32 {
-    (a ^ b).count_ones()
+/// The share of positions two signatures agree on: an estimate of the Jaccard similarity
+/// of their texts' 3-grams.
+pub fn similarity(a: &Signature, b: &Signature) -> f64 {
+    a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / HASHES as f64
 }
 
-/// A fingerprint as records carry it: 16 hex digits.
-pub fn to_hex(h: u64) -> String {
-    format!("{h:016x}")
+/// A signature as records carry it: 8 hex digits a position.
+pub fn to_hex(sig: &Signature) -> String {
+    sig.iter().map(|x| format!("{x:08x}")).collect()
 }
 
-/// A fingerprint from its 16 hex digits.
-pub fn from_hex(s: &str) -> Option<u64> {
-    (s.len() == 16).then(|| u64::from_str_radix(s, 16).ok())?
+/// A signature from its hex digits.
+pub fn from_hex(s: &str) -> Option<Signature> {
+    if s.len() != 8 * HASHES || !s.is_ascii() {
+        return None;
+    }
+    let mut sig = [0u32; HASHES];
+    for (i, x) in sig.iter_mut().enumerate() {
+        *x = u32::from_str_radix(&s[8 * i..8 * i + 8], 16).ok()?;
+    }
+    Some(sig)
 }
 
-/// The index keys of a fingerprint: for band `i`, `i << 16 | bits 16i..16i+16`, so the
-/// bands of different positions never collide.
-///
-/// ```
-/// let b = xuncha_campaigns::bands(0x0123_4567_89ab_cdef);
-/// assert_eq!(b, [0xcdef, 1 << 16 | 0x89ab, 2 << 16 | 0x4567, 3 << 16 | 0x0123]);
-/// ```
-pub fn bands(h: u64) -> [i64; BANDS] {
-    std::array::from_fn(|i| ((i as i64) << 16) | ((h >> (16 * i)) & 0xffff) as i64)
+/// The index keys of a signature, one a band: a hash of the band's number and positions,
+/// so bands of different numbers never meet.
+pub fn bands(sig: &Signature) -> [i64; BANDS] {
+    std::array::from_fn(|i| {
+        let mut h = SipHasher24::new_with_keys(KEYS.0, KEYS.1);
+        h.write_u8(i as u8);
+        for x in &sig[i * ROWS..(i + 1) * ROWS] {
+            h.write_u32(*x);
+        }
+        h.finish() as i64
+    })
 }
 
 #[cfg(test)]
@@ -127,39 +179,49 @@ mod tests {
 
     #[test]
     fn one_text_with_other_numbers_and_handles_is_near_identical() {
-        let a = simhash_text(&format!("{AD}联系微信 abc888，电话13912345678")).unwrap();
-        let b = simhash_text(&format!("{AD}联系微信 abc888，电话13800001111")).unwrap();
-        let c = simhash_text(&format!("{AD}联系薇信 ＡＢＣ888，电话13912345678")).unwrap();
-        assert_eq!(a, b, "digits are all one digit");
-        assert!(distance(a, c) <= MAX_DISTANCE, "{}", distance(a, c));
+        let a = minhash_text(&format!("{AD}联系微信 abc888，电话13912345678")).unwrap();
+        let b = minhash_text(&format!("{AD}联系微信 abc888，电话13800001111")).unwrap();
+        let c = minhash_text(&format!("{AD}联系薇信 ＡＢＣ888，电话13912345678")).unwrap();
+        assert_eq!(a, b, "numbers are all one number");
+        assert!(
+            similarity(&a, &c) >= MIN_SIMILARITY,
+            "{}",
+            similarity(&a, &c)
+        );
+        let (x, y) = (bands(&a), bands(&c));
+        assert!(x.iter().zip(&y).any(|(p, q)| p == q));
     }
 
     #[test]
-    fn short_texts_have_no_fingerprint() {
-        assert_eq!(simhash_text("招普工，包吃住，月薪5000"), None);
+    fn unrelated_texts_share_no_band() {
+        let a = minhash_text(AD).unwrap();
+        let b = minhash_text("招聘仓库管理员，负责货物出入库登记与盘点，要求熟练使用电脑办公软件，有叉车证者优先，五险一金，周末双休").unwrap();
+        assert!(similarity(&a, &b) < 0.2);
+        assert!(bands(&a).iter().all(|x| !bands(&b).contains(x)));
     }
 
     #[test]
-    fn near_identical_fingerprints_share_a_band() {
-        let h = 0xdead_beef_cafe_f00d_u64;
-        for flips in [[0, 1, 2], [5, 21, 60], [15, 31, 47]] {
-            let g = flips.iter().fold(h, |acc, b| acc ^ 1 << b);
-            assert!(distance(h, g) <= MAX_DISTANCE);
-            let (x, y) = (bands(h), bands(g));
-            assert!(x.iter().zip(&y).any(|(a, b)| a == b));
-        }
+    fn short_texts_have_no_signature() {
+        assert_eq!(
+            minhash_text("招普工，包吃住，月薪5000-8000元，电话13912345678"),
+            None
+        );
     }
 
     #[test]
     fn hex_round_trips() {
-        let h = 0x0012_3456_789a_bcde;
-        assert_eq!(from_hex(&to_hex(h)), Some(h));
+        let s = minhash_text(AD).unwrap();
+        assert_eq!(from_hex(&to_hex(&s)), Some(s));
         assert_eq!(from_hex("xyz"), None);
+        assert_eq!(from_hex(&"g".repeat(256)), None);
     }
 
     #[test]
-    fn the_fingerprint_of_a_text_never_changes() {
-        // Stored fingerprints are compared with new ones: this value must hold forever.
-        assert_eq!(to_hex(simhash_text(AD).unwrap()), "fe01001fecd7cc95");
+    fn the_signature_of_a_text_never_changes() {
+        // Stored signatures are compared with new ones: this value must hold forever.
+        assert_eq!(
+            &to_hex(&minhash_text(AD).unwrap())[..32],
+            "065f1fea0669c37605be95a808ac69cf"
+        );
     }
 }

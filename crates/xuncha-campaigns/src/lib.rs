@@ -3,7 +3,7 @@
 //! ```text
 //!  posting ─► handles: phone numbers, landlines, WeChat, QQ, Telegram, e-mails, links,
 //!  │          credit codes, the company (each a canonical key with its evidence)
-//!  └───────► SimHash of its text, indexed in bands (near-identical text)
+//!  └───────► MinHash signature of its text, indexed in bands (near-identical text)
 //!              └─► the case store groups leads that share a key into campaigns
 //! ```
 //!
@@ -26,14 +26,14 @@ mod handles;
 pub mod synthetic;
 
 pub use fingerprint::{
-    bands, distance, from_hex, simhash, simhash_text, to_hex, BANDS, MAX_DISTANCE, MAX_SHINGLES,
-    MIN_CHARS, SHINGLE,
+    bands, from_hex, minhash, minhash_text, similarity, to_hex, Signature, BANDS, HASHES,
+    MAX_SHINGLES, MIN_CHARS, MIN_SIMILARITY, ROWS, SHINGLE,
 };
 pub use handles::{company, handles, handles_in, MAX_FIELD_BYTES, MAX_HANDLES};
 
 use xuncha_core::{Lead, Posting, PostingRef};
 
-/// Writes the posting's handles and text fingerprint into each of its leads (all leads
+/// Writes the posting's handles and text signature into each of its leads (all leads
 /// of one posting carry the same), so that they travel with the lead to the case store.
 /// Nothing is computed for a posting without leads.
 pub fn annotate(leads: &mut [Lead], posting: &Posting) {
@@ -41,10 +41,10 @@ pub fn annotate(leads: &mut [Lead], posting: &Posting) {
         return;
     }
     let found = handles(posting);
-    let fingerprint = simhash(posting).map(to_hex);
+    let signature = minhash(posting).map(|s| to_hex(&s));
     for l in leads {
         l.posting.handles = found.clone();
-        l.posting.simhash = fingerprint.clone();
+        l.posting.minhash = signature.clone();
     }
 }
 

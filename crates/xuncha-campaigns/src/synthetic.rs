@@ -3,7 +3,7 @@
 //! posting, across sites and publisher accounts; the other postings carry handles of their
 //! own; every site prints its own hotline on every page it serves.
 
-use xuncha_core::{Posting, Publisher, PublisherKind};
+use xuncha_core::{Category, Lead, Posting, PostingRef, Publisher, PublisherKind, Severity};
 
 /// A generated posting and the ring it belongs to (`None`: no ring).
 #[derive(Debug, Clone)]
@@ -318,6 +318,30 @@ fn posting(
         id,
         ..Posting::default()
     }
+}
+
+/// The lead a scan would file for `p` in `category`, carrying the posting's campaign keys
+/// as the judge writes them.
+pub fn lead(p: &Posting, category: Category) -> Lead {
+    let at = p.fetched_at.clone().unwrap_or_default();
+    let mut leads = vec![Lead {
+        schema: xuncha_core::LEAD_SCHEMA.into(),
+        lead_id: xuncha_core::lead_id(&p.id, category, &p.compute_content_sha256()),
+        category,
+        severity: Severity::Illegal,
+        score: 0.9,
+        findings: Vec::new(),
+        findings_unexamined: 0,
+        legal_basis: Vec::new(),
+        penalty: None,
+        posting: PostingRef::of(p, &p.compute_content_sha256()),
+        detected_at: at,
+        rules_version: "synthetic".into(),
+        scanner_version: "synthetic".into(),
+        licence: None,
+    }];
+    crate::annotate(&mut leads, p);
+    leads.pop().expect("one lead")
 }
 
 /// Pairwise precision and recall of a grouping against the rings: over every pair of

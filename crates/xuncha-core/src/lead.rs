@@ -149,10 +149,11 @@ pub struct PostingRef {
     /// credit codes, each with where it is written (xuncha-campaigns).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub handles: Vec<Handle>,
-    /// SimHash of the posting's normalised title and description (16 hex digits), which
-    /// finds near-identical text; none for a text too short to tell.
+    /// MinHash signature of the posting's normalised title and description (32 positions
+    /// of 8 hex digits), which finds near-identical text; none for a text too short to
+    /// tell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub simhash: Option<String>,
+    pub minhash: Option<String>,
 }
 
 /// What kind of thing a [`Handle`] is.
@@ -279,7 +280,7 @@ impl PostingRef {
             publisher_kind: p.publisher.as_ref().map(|x| x.kind),
             divisions: Vec::new(),
             handles: Vec::new(),
-            simhash: None,
+            minhash: None,
         }
     }
 }

@@ -250,7 +250,7 @@ fn without_a_registry_an_agencys_own_words_are_an_indicator_that_asks_for_the_re
 }
 
 #[test]
-fn every_lead_of_a_posting_carries_its_handles_and_fingerprint() {
+fn every_lead_of_a_posting_carries_its_handles_and_text_signature() {
     let scanner = Scanner::new(matcher(), Licensing::without_registry());
     let mut p = posting(
         "h1",
@@ -269,7 +269,7 @@ fn every_lead_of_a_posting_carries_its_handles_and_fingerprint() {
             &text[h.span.start()..h.span.end()],
             "薇：一三九 1234 五六七八"
         );
-        assert_eq!(l.posting.simhash.as_ref().map(String::len), Some(16));
+        assert_eq!(l.posting.minhash.as_ref().map(String::len), Some(256));
     }
     // A posting without leads is not read for handles at all.
     let clean = posting("h2", "某某公司", "招聘仓库管理员，电话13912345678");
