@@ -248,7 +248,7 @@ pub struct Actor {
 }
 
 impl Actor {
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.name
             .clone()
             .or_else(|| std::env::var("USER").ok())
@@ -516,7 +516,7 @@ fn act(
 }
 
 /// `actor action from → to: note`, neutralised for a terminal.
-fn event_line(e: &Event) -> String {
+pub(crate) fn event_line(e: &Event) -> String {
     let mut s = format!("{} {}", terminal(&e.actor), e.action);
     match (&e.from, &e.to) {
         (Some(f), Some(t)) => s.push_str(&format!(" {} → {}", terminal(f), terminal(t))),
@@ -673,6 +673,6 @@ fn recheck(q: CaseQueue, args: RecheckArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn short_time(t: &str) -> &str {
+pub(crate) fn short_time(t: &str) -> &str {
     t.get(..19).unwrap_or(t)
 }
