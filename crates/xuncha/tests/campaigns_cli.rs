@@ -75,6 +75,15 @@ fn a_ring_filed_by_run_is_one_campaign_listed_shown_and_assigned_whole() {
     let shown = ok(xuncha(d, &["campaigns", "show", &id]).output().unwrap());
     assert!(shown.contains("薇：一三九一二三四五六七八"), "{shown}");
     assert!(!shown.contains('\u{1b}'), "{shown}");
+    let report = d.join("report.html");
+    ok(xuncha(d, &["leads", "export", "--format", "html", "-o"])
+        .arg(&report)
+        .output()
+        .unwrap());
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("团伙线索 Campaigns"), "{html}");
+    assert!(html.contains("phone:13912345678"));
+    assert!(html.contains(&format!("href=\"#lead-{}\"", leads[0].as_str().unwrap())));
     let missing = xuncha(d, &["campaigns", "show", "999"]).output().unwrap();
     assert!(!missing.status.success());
 
