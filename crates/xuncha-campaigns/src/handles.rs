@@ -196,8 +196,11 @@ fn emails(t: &str, found: &mut Vec<Found>) {
 static URL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?:https?://|www\.)[a-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+",
+        r"|(?:telegram|t)\.me/[a-z0-9_]+",
         r"|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*",
-        r"\.(?:com|cn|net|org|top|xyz|vip|cc|io|me|info|biz|club|site|online|shop|work|link|ltd|co|tv|app|fun|live|pro|wang|icu)",
+        // Bare names only under endings that are not also technology names (ASP.NET,
+        // ADO.NET, socket.io): with a scheme or `www.` any ending counts.
+        r"\.(?:com|cn|top|xyz|vip|cc|club|site|online|shop|work|link|ltd|wang|icu)",
         r"(?:/[a-z0-9\-._~/%?=&#+]*)?",
     ))
     .unwrap()
@@ -760,6 +763,7 @@ mod tests {
             "vip会员",
             "微商团队",
             "第一 一线城市 一二线",
+            "熟悉ASP.NET、ADO.NET，了解socket.io",
         ] {
             assert!(keys(text).is_empty(), "{text}: {:?}", keys(text));
         }

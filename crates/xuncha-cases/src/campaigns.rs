@@ -319,6 +319,11 @@ pub(crate) fn place(
         }
         linking.push(k);
     }
+    // A split may have moved this posting, if it was placed already.
+    let placed = match placed {
+        Some(_) => campaign_of_posting(tx, &p.id)?,
+        None => None,
+    };
     // The campaign of each linking key (one per key, by the invariant).
     let mut targets: Vec<(i64, Option<String>)> = placed.map(|c| (c, None)).into_iter().collect();
     for k in linking {

@@ -254,18 +254,24 @@ fn near_identical_text_is_a_key_and_different_text_is_not() {
     });
 }
 
+/// Two postings with one number, filed; the first also in a second category, whose lead
+/// joins its posting's campaign.
+fn two_postings_three_leads(q: &CaseQueue) -> [Posting; 2] {
+    let ps = [
+        posting("a-1", "甲", "电话13912345678"),
+        posting("a-2", "乙", "电话 139 1234 5678"),
+    ];
+    file(q, &ps);
+    q.upsert(&[lead_of(&ps[0], Category::FakeTaskScam)], AT)
+        .unwrap();
+    ps
+}
+
 #[test]
 fn filing_again_moves_last_seen_and_adds_nothing() {
     on_both(|s| {
         let q = &s.q;
-        let ps = [
-            posting("a-1", "甲", "电话13912345678"),
-            posting("a-2", "乙", "电话 139 1234 5678"),
-        ];
-        file(q, &ps);
-        // Another category of one posting joins its posting's campaign.
-        q.upsert(&[lead_of(&ps[0], Category::FakeTaskScam)], AT)
-            .unwrap();
+        let ps = two_postings_three_leads(q);
         let leads: Vec<Lead> = ps
             .iter()
             .map(|p| lead_of(p, Category::FeeDeposit))
@@ -284,13 +290,7 @@ fn filing_again_moves_last_seen_and_adds_nothing() {
 fn a_campaign_is_assigned_whole_with_an_event_per_lead() {
     on_both(|s| {
         let q = &s.q;
-        let ps = [
-            posting("a-1", "甲", "电话13912345678"),
-            posting("a-2", "乙", "电话 139 1234 5678"),
-        ];
-        file(q, &ps);
-        q.upsert(&[lead_of(&ps[0], Category::FakeTaskScam)], AT)
-            .unwrap();
+        two_postings_three_leads(q);
         let c = campaign(q, "a-1");
         let done = q
             .assign_campaign(c, "李四", "王主任", None, "2026-11-03T08:00:00Z")
