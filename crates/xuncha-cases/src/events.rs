@@ -83,6 +83,116 @@ pub(crate) fn append(
     Ok(())
 }
 
+/// Whether a change can be made as asked: names and notes within bounds, a note given
+/// for a note.
+pub(crate) fn check_change(change: &Change, actor: &str, note: Option<&str>) -> anyhow::Result<()> {
+    check_text("actor name", actor, MAX_ACTOR_CHARS)?;
+    if let Some(n) = note {
+        check_text("note", n, MAX_NOTE_CHARS)?;
+    }
+    if let Change::Assign(to) = change {
+        check_text("assignee name", to, MAX_ACTOR_CHARS)?;
+    }
+    anyhow::ensure!(
+        note.is_some() || *change != Change::Note,
+        "a note needs its text"
+    );
+    Ok(())
+}
+
+/// [`CaseQueue::change`] within a transaction (`postgres`: lock the lead's row).
+pub(crate) fn change_in(
+    tx: &mut dyn Tx,
+    postgres: bool,
+    lead_id: &str,
+    change: &Change,
+    actor: &str,
+    note: Option<&str>,
+    at: &str,
+) -> anyhow::Result<Option<Vec<Event>>> {
+    // FOR UPDATE: a second analyst changing the same lead waits for the first and
+    // then sees the first's change, never overwrites it unseen (SQLite's write lock
+    // is taken when the transaction begins, which does the same).
+    let lock = if postgres { " FOR UPDATE" } else { "" };
+    let Some(mut row) = tx.query_opt(
+        &format!("SELECT status, assigned_to, verdict FROM leads WHERE lead_id = $1{lock}"),
+        &[lead_id.into()],
+    )?
+    else {
+        return Ok(None);
+    };
+    let status = col(&mut row)?.text()?;
+    let assignee = col(&mut row)?.opt_text()?;
+    let verdict = col(&mut row)?.opt_text()?;
+    // (action, column, from, to) of each attribute that moves.
+    let mut moves: Vec<(&str, &str, Option<String>, String)> = Vec::new();
+    let status_to = |to: Status, moves: &mut Vec<_>| {
+        if status != to.as_str() {
+            moves.push(("status", "status", Some(status.clone()), to.as_str().into()));
+        }
+    };
+    match change {
+        Change::Status(s) => status_to(*s, &mut moves),
+        Change::Assign(who) => {
+            if assignee.as_deref() != Some(who.as_str()) {
+                moves.push(("assign", "assigned_to", assignee.clone(), who.clone()));
+            }
+            if status == Status::New.as_str() {
+                status_to(Status::Assigned, &mut moves);
+            }
+        }
+        Change::Verdict(v) => {
+            if verdict.as_deref() != Some(v.as_str()) {
+                moves.push(("verdict", "verdict", verdict.clone(), v.as_str().into()));
+            }
+            if *v == Verdict::FalsePositive {
+                status_to(Status::Closed, &mut moves);
+            }
+        }
+        Change::Note => {}
+    }
+    let mut written = Vec::new();
+    for (i, (action, column, from, to)) in moves.iter().enumerate() {
+        tx.exec(
+            &format!("UPDATE leads SET {column} = $2 WHERE lead_id = $1"),
+            &[lead_id.into(), to.into()],
+        )?;
+        // The note goes with the first change it explains.
+        let note = if i == 0 { note } else { None };
+        append(
+            tx,
+            lead_id,
+            at,
+            actor,
+            action,
+            (from.as_deref(), Some(to)),
+            note,
+        )?;
+        written.push(Event {
+            at: at.into(),
+            actor: actor.into(),
+            action: (*action).into(),
+            from: from.clone(),
+            to: Some(to.clone()),
+            note: note.map(str::to_string),
+        });
+    }
+    if moves.is_empty() {
+        if let Some(n) = note {
+            append(tx, lead_id, at, actor, "note", (None, None), Some(n))?;
+            written.push(Event {
+                at: at.into(),
+                actor: actor.into(),
+                action: "note".into(),
+                from: None,
+                to: None,
+                note: Some(n.into()),
+            });
+        }
+    }
+    Ok(Some(written))
+}
+
 fn check_text(what: &str, s: &str, max: usize) -> anyhow::Result<()> {
     anyhow::ensure!(!s.trim().is_empty(), "the {what} is empty");
     let n = s.chars().count();
@@ -105,104 +215,10 @@ impl CaseQueue {
         note: Option<&str>,
         at: &str,
     ) -> anyhow::Result<Option<Vec<Event>>> {
-        check_text("actor name", actor, MAX_ACTOR_CHARS)?;
-        if let Some(n) = note {
-            check_text("note", n, MAX_NOTE_CHARS)?;
-        }
-        if let Change::Assign(to) = change {
-            check_text("assignee name", to, MAX_ACTOR_CHARS)?;
-        }
-        anyhow::ensure!(
-            note.is_some() || *change != Change::Note,
-            "a note needs its text"
-        );
-        self.db.tx(|tx| {
-            // FOR UPDATE: a second analyst changing the same lead waits for the first and
-            // then sees the first's change, never overwrites it unseen (SQLite's write lock
-            // is taken when the transaction begins, which does the same).
-            let lock = if self.db.is_postgres() {
-                " FOR UPDATE"
-            } else {
-                ""
-            };
-            let Some(mut row) = tx.query_opt(
-                &format!("SELECT status, assigned_to, verdict FROM leads WHERE lead_id = $1{lock}"),
-                &[lead_id.into()],
-            )?
-            else {
-                return Ok(None);
-            };
-            let status = col(&mut row)?.text()?;
-            let assignee = col(&mut row)?.opt_text()?;
-            let verdict = col(&mut row)?.opt_text()?;
-            // (action, column, from, to) of each attribute that moves.
-            let mut moves: Vec<(&str, &str, Option<String>, String)> = Vec::new();
-            let status_to = |to: Status, moves: &mut Vec<_>| {
-                if status != to.as_str() {
-                    moves.push(("status", "status", Some(status.clone()), to.as_str().into()));
-                }
-            };
-            match change {
-                Change::Status(s) => status_to(*s, &mut moves),
-                Change::Assign(who) => {
-                    if assignee.as_deref() != Some(who.as_str()) {
-                        moves.push(("assign", "assigned_to", assignee.clone(), who.clone()));
-                    }
-                    if status == Status::New.as_str() {
-                        status_to(Status::Assigned, &mut moves);
-                    }
-                }
-                Change::Verdict(v) => {
-                    if verdict.as_deref() != Some(v.as_str()) {
-                        moves.push(("verdict", "verdict", verdict.clone(), v.as_str().into()));
-                    }
-                    if *v == Verdict::FalsePositive {
-                        status_to(Status::Closed, &mut moves);
-                    }
-                }
-                Change::Note => {}
-            }
-            let mut written = Vec::new();
-            for (i, (action, column, from, to)) in moves.iter().enumerate() {
-                tx.exec(
-                    &format!("UPDATE leads SET {column} = $2 WHERE lead_id = $1"),
-                    &[lead_id.into(), to.into()],
-                )?;
-                // The note goes with the first change it explains.
-                let note = if i == 0 { note } else { None };
-                append(
-                    tx,
-                    lead_id,
-                    at,
-                    actor,
-                    action,
-                    (from.as_deref(), Some(to)),
-                    note,
-                )?;
-                written.push(Event {
-                    at: at.into(),
-                    actor: actor.into(),
-                    action: (*action).into(),
-                    from: from.clone(),
-                    to: Some(to.clone()),
-                    note: note.map(str::to_string),
-                });
-            }
-            if moves.is_empty() {
-                if let Some(n) = note {
-                    append(tx, lead_id, at, actor, "note", (None, None), Some(n))?;
-                    written.push(Event {
-                        at: at.into(),
-                        actor: actor.into(),
-                        action: "note".into(),
-                        from: None,
-                        to: None,
-                        note: Some(n.into()),
-                    });
-                }
-            }
-            Ok(Some(written))
-        })
+        check_change(change, actor, note)?;
+        let postgres = self.db.is_postgres();
+        self.db
+            .tx(|tx| change_in(tx, postgres, lead_id, change, actor, note, at))
     }
 
     /// A lead's timeline, oldest first.

@@ -7,6 +7,7 @@
 //!                     ├─ rechecks: is the posting still online?
 //!                     ├─ alerts sent (so a restart does not send them again)
 //!                     ├─ dead letters of the embedded mode
+//!                     ├─ campaigns: leads whose postings share a handle or text
 //!                     └─ console accounts and their sessions
 //! ```
 //!
@@ -28,6 +29,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod campaigns;
 mod db;
 mod events;
 pub mod migrate;
@@ -35,6 +37,11 @@ mod queue;
 mod sink;
 mod users;
 
+pub use campaigns::{
+    Assigned, Campaign, CampaignDetail, CampaignEvent, CampaignKey, CampaignQuery, CategoryCount,
+    Member, MemberLead, Written, DEFAULT_MAX_PUBLISHERS_PER_KEY, MAX_ASSIGN_LEADS,
+    MAX_MEMBER_LEADS,
+};
 pub use db::Location;
 pub use events::{Change, Event, Verdict, MAX_ACTOR_CHARS, MAX_NOTE_CHARS};
 pub use queue::{

@@ -155,13 +155,18 @@ xuncha_core::str_enum! {
 impl Filter {
     /// ` WHERE …` over `leads`, and its arguments.
     fn sql(&self) -> (String, Vec<Value>) {
+        self.sql_from(0)
+    }
+
+    /// ` WHERE …` over `leads` whose parameters are numbered after `before` others.
+    pub(crate) fn sql_from(&self, before: usize) -> (String, Vec<Value>) {
         let mut sql = String::from(" WHERE 1 = 1");
         let mut args: Vec<Value> = Vec::new();
         let mut cond = |clause: &str, v: Value| {
             args.push(v);
             sql.push_str(&format!(
                 " AND {}",
-                clause.replace('?', &format!("${}", args.len()))
+                clause.replace('?', &format!("${}", before + args.len()))
             ));
         };
         if let Some(c) = self.category {
@@ -206,7 +211,7 @@ impl Filter {
         if let Some(c) = &self.after {
             args.push((&c.first_seen).into());
             args.push((&c.lead_id).into());
-            let (a, b) = (args.len() - 1, args.len());
+            let (a, b) = (before + args.len() - 1, before + args.len());
             sql.push_str(&format!(
                 " AND (first_seen < ${a} OR (first_seen = ${a} AND lead_id > ${b}))"
             ));
@@ -241,6 +246,7 @@ pub struct CaseQueue {
     pub(crate) db: Db,
     location: Location,
     gone_after: Duration,
+    pub(crate) max_publishers: usize,
 }
 
 /// How far apart two rechecks that find a posting gone must be to confirm it, unless the
@@ -383,6 +389,7 @@ impl CaseQueue {
             db,
             location: location.clone(),
             gone_after: GONE_CONFIRMED_AFTER,
+            max_publishers: crate::campaigns::DEFAULT_MAX_PUBLISHERS_PER_KEY,
         })
     }
 
@@ -398,8 +405,8 @@ impl CaseQueue {
         &self.location
     }
 
-    /// Inserts new leads and moves `last_seen` of known ones, in one transaction. Returns
-    /// how many were new.
+    /// Inserts new leads and moves `last_seen` of known ones, and puts each lead's posting
+    /// in its campaign, in one transaction. Returns how many were new.
     pub fn upsert(&self, leads: &[Lead], seen_at: &str) -> anyhow::Result<usize> {
         // The legal texts are stored once per rules version, not in every lead.
         let mut stored = Vec::with_capacity(leads.len());
@@ -420,7 +427,9 @@ impl CaseQueue {
         }
         texts.sort();
         texts.dedup();
+        let (postgres, bound) = (self.db.is_postgres(), self.max_publishers);
         self.db.tx(|tx| {
+            crate::campaigns::lock(tx, postgres)?;
             for [version, law, article, text] in &texts {
                 tx.exec(
                     "INSERT INTO law_texts (rules_version, law, article, text) VALUES ($1, $2, $3, $4)
@@ -480,6 +489,7 @@ impl CaseQueue {
                     // the posting was still up. Open leads count sightings in seen_count.
                     events::append(tx, &l.lead_id, seen_at, "scan", "seen_again", (None, None), None)?;
                 }
+                crate::campaigns::place(tx, l, seen_at, bound, count == 1)?;
             }
             Ok(new)
         })

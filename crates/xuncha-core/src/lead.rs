@@ -145,6 +145,123 @@ pub struct PostingRef {
     /// names, as the rules' division table resolves it: where the case belongs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub divisions: Vec<String>,
+    /// What ties the posting to others of one campaign: its contact handles, company and
+    /// credit codes, each with where it is written (xuncha-campaigns).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handles: Vec<Handle>,
+    /// MinHash signature of the posting's normalised title and description (32 positions
+    /// of 8 hex digits), which finds near-identical text; none for a text too short to
+    /// tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minhash: Option<String>,
+}
+
+/// What kind of thing a [`Handle`] is.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum HandleKind {
+    /// A mainland mobile number (11 digits); also a WeChat id that is one.
+    Phone,
+    /// A fixed line with its area code, or a 400/800 number.
+    Landline,
+    /// A WeChat id.
+    Wechat,
+    /// A QQ number.
+    Qq,
+    /// A Telegram user name.
+    Telegram,
+    /// An e-mail address.
+    Email,
+    /// A web address: host and path.
+    Url,
+    /// A 统一社会信用代码 whose check character is right.
+    CreditCode,
+    /// The posting's company, its name normalised.
+    Company,
+}
+
+impl HandleKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [HandleKind] = &[
+        HandleKind::Phone,
+        HandleKind::Landline,
+        HandleKind::Wechat,
+        HandleKind::Qq,
+        HandleKind::Telegram,
+        HandleKind::Email,
+        HandleKind::Url,
+        HandleKind::CreditCode,
+        HandleKind::Company,
+    ];
+
+    /// The kind as written in keys and records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandleKind::Phone => "phone",
+            HandleKind::Landline => "landline",
+            HandleKind::Wechat => "wechat",
+            HandleKind::Qq => "qq",
+            HandleKind::Telegram => "telegram",
+            HandleKind::Email => "email",
+            HandleKind::Url => "url",
+            HandleKind::CreditCode => "credit_code",
+            HandleKind::Company => "company",
+        }
+    }
+}
+
+impl std::fmt::Display for HandleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// A contact handle (or company, or credit code) found in a posting, normalised to a
+/// canonical value, with where it was written: the evidence that ties postings together.
+///
+/// ```
+/// use xuncha_core::{Handle, HandleKind, Span};
+/// let h = Handle {
+///     kind: HandleKind::Phone,
+///     value: "13912345678".into(),
+///     field: "description".into(),
+///     span: Span::new(6, 25),
+///     text: "vx：139 1234 5678".into(),
+/// };
+/// assert_eq!(h.key(), "phone:13912345678");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Handle {
+    /// What it is.
+    pub kind: HandleKind,
+    /// The canonical value: every way of writing one handle gives the same.
+    pub value: String,
+    /// The posting field it is written in.
+    pub field: String,
+    /// Where, in bytes of the original field text.
+    #[serde(flatten)]
+    pub span: Span,
+    /// The original text of the span, as written (the cue word included).
+    pub text: String,
+}
+
+impl Handle {
+    /// `kind:value`: what postings are grouped by.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.kind.as_str(), self.value)
+    }
 }
 
 impl PostingRef {
@@ -162,6 +279,8 @@ impl PostingRef {
             publisher: p.publisher.as_ref().and_then(|x| x.name.clone()),
             publisher_kind: p.publisher.as_ref().map(|x| x.kind),
             divisions: Vec::new(),
+            handles: Vec::new(),
+            minhash: None,
         }
     }
 }

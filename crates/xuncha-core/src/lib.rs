@@ -28,7 +28,9 @@ pub use clock::{now_rfc3339, rfc3339, rfc3339_seconds};
 pub use duration::{deserialize_duration, parse_duration, serialize_duration};
 pub use frontier::{BoxFuture, Frontier, FrontierEntry, FrontierError, PageKind};
 pub use hash::{hex, lead_id, sha256_hex};
-pub use lead::{Finding, Lead, LegalRef, LicenceLookup, PostingRef, Span, LEAD_SCHEMA};
+pub use lead::{
+    Finding, Handle, HandleKind, Lead, LegalRef, LicenceLookup, PostingRef, Span, LEAD_SCHEMA,
+};
 pub use operator::{LicenceDisplay, OperatorPage, OperatorRecord, OPERATOR_SCHEMA};
 pub use posting::{Posting, Publisher, PublisherKind, POSTING_SCHEMA};
 pub use recheck::RecheckOutcome;

@@ -185,7 +185,8 @@ impl Scanner {
         &self.licensing
     }
 
-    /// The leads of `posting`, one per category, found at `detected_at` (RFC 3339).
+    /// The leads of `posting`, one per category, found at `detected_at` (RFC 3339), each
+    /// carrying the posting's campaign keys (its handles and text fingerprint).
     pub fn leads(&self, posting: &Posting, detected_at: &str) -> Vec<Lead> {
         let leads = self.matcher.leads(posting, detected_at);
         self.judge_licence(leads, posting, detected_at)
@@ -209,11 +210,11 @@ impl Scanner {
         detected_at: &str,
     ) -> Vec<Lead> {
         let flagged = leads.iter().any(|l| l.category == Category::LicenseMissing);
-        if !flagged && !self.licensing.has_registry() {
-            return leads;
+        if flagged || self.licensing.has_registry() {
+            let check = self.licensing.checker.check_posting(posting);
+            self.merge(&mut leads, posting, &check, detected_at);
         }
-        let check = self.licensing.checker.check_posting(posting);
-        self.merge(&mut leads, posting, &check, detected_at);
+        xuncha_campaigns::annotate(&mut leads, posting);
         leads
     }
 

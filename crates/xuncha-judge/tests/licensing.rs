@@ -248,3 +248,30 @@ fn without_a_registry_an_agencys_own_words_are_an_indicator_that_asks_for_the_re
     let lead = the_lead(&with_registry(), &p);
     assert_eq!(lead.severity, xuncha_core::Severity::Illegal, "{lead:?}");
 }
+
+#[test]
+fn every_lead_of_a_posting_carries_its_handles_and_text_signature() {
+    let scanner = Scanner::new(matcher(), Licensing::without_registry());
+    let mut p = posting(
+        "h1",
+        "某某人力",
+        "代招各大厂普工，包吃包住，月薪6000-8000元，推荐进厂，入职先交300元押金，名额有限，联系薇：一三九 1234 五六七八。",
+    );
+    p.title = Some("急招普工，包吃包住，月入过万".into());
+    let leads = scanner.leads(&p, NOW);
+    assert!(leads.len() >= 2, "{leads:?}");
+    for l in &leads {
+        let keys: Vec<String> = l.posting.handles.iter().map(|h| h.key()).collect();
+        assert_eq!(keys, ["phone:13912345678"], "{}", l.category);
+        let h = &l.posting.handles[0];
+        let text = p.description.as_deref().unwrap();
+        assert_eq!(
+            &text[h.span.start()..h.span.end()],
+            "薇：一三九 1234 五六七八"
+        );
+        assert_eq!(l.posting.minhash.as_ref().map(String::len), Some(256));
+    }
+    // A posting without leads is not read for handles at all.
+    let clean = posting("h2", "某某公司", "招聘仓库管理员，电话13912345678");
+    assert!(scanner.leads(&clean, NOW).is_empty());
+}

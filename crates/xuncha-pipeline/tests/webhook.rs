@@ -162,7 +162,7 @@ fn lead(n: usize, publisher: &str, severity: Severity, category: Category) -> Le
             location: None,
             publisher: Some(publisher.into()),
             publisher_kind: Some(PublisherKind::Agency),
-            divisions: Vec::new(),
+            ..PostingRef::default()
         },
         detected_at: "2026-11-27T08:00:01Z".into(),
         rules_version: "test".into(),

@@ -201,6 +201,8 @@ pub struct Config {
     pub alerts: AlertSettings,
     /// Rechecks of open leads' pages (embedded mode).
     pub recheck: RecheckConfig,
+    /// Grouping leads into campaigns as they are filed.
+    pub campaigns: CampaignSettings,
     /// Logs.
     pub log: Log,
 }
@@ -220,6 +222,7 @@ impl Default for Config {
             registry: RegistrySettings::default(),
             alerts: AlertSettings::default(),
             recheck: RecheckConfig::default(),
+            campaigns: CampaignSettings::default(),
             log: Log::default(),
         }
     }
@@ -317,7 +320,14 @@ impl Config {
     /// meant it to, naming the setting.
     pub fn validate(&self) -> anyhow::Result<()> {
         // (setting, its variable, value, least value that works, why smaller fails)
-        let minima: [(&str, &str, u64, u64, &str); 4] = [
+        let minima: [(&str, &str, u64, u64, &str); 5] = [
+            (
+                "campaigns.max_publishers_per_key",
+                "XUNCHA_CAMPAIGNS__MAX_PUBLISHERS_PER_KEY",
+                self.campaigns.max_publishers_per_key as u64,
+                1,
+                ": every key would be too common",
+            ),
             (
                 "scan.batch_size",
                 "XUNCHA_SCAN__BATCH_SIZE",
@@ -420,6 +430,24 @@ impl Default for RecheckConfig {
             every: Duration::from_secs(3600),
             max_per_round: 1000,
             confirm_gone_after: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// The `[campaigns]` settings: how leads are grouped as they are filed (docs/campaigns.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CampaignSettings {
+    /// A key (a phone number, an address, a company) seen with more distinct publishers
+    /// than this is too common to tie postings together: a site's hotline, a platform's
+    /// own address. It is then ignored, and the campaign it glued is split again.
+    pub max_publishers_per_key: usize,
+}
+
+impl Default for CampaignSettings {
+    fn default() -> Self {
+        CampaignSettings {
+            max_publishers_per_key: xuncha_cases::DEFAULT_MAX_PUBLISHERS_PER_KEY,
         }
     }
 }

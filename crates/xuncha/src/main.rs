@@ -50,6 +50,14 @@ enum Command {
         #[command(subcommand)]
         command: cmd::leads::Command,
     },
+    /// Campaigns: leads whose postings share a contact handle, a company or credit code,
+    /// or near-identical text: list, show, assign whole.
+    Campaigns {
+        #[command(flatten)]
+        db: cmd::leads::Db,
+        #[command(subcommand)]
+        command: cmd::campaigns::Command,
+    },
     /// The licensed-agency registry (名录): import published lists, look agencies up.
     Registry(cmd::registry::Args),
     /// Print the JSON Schema of a record on the wire (posting, lead, dlq, operator).
@@ -88,6 +96,7 @@ fn main() -> ExitCode {
         Command::Crawl(args) => cmd::crawl::run(args),
         Command::File(args) => cmd::file::run(args),
         Command::Leads { db, command } => cmd::leads::run(db, command),
+        Command::Campaigns { db, command } => cmd::campaigns::run(db, command),
         Command::Registry(args) => cmd::registry::run(args),
         Command::Schema(args) => cmd::schema::run(args),
         Command::Serve(args) => cmd::serve::run(args),

@@ -17,6 +17,9 @@ pub struct ReportMeta {
     pub inputs: Vec<String>,
     /// Postings read, when the report comes from a scan.
     pub postings_scanned: Option<usize>,
+    /// Campaigns that hold the report's leads, when it comes from a case store (the
+    /// largest first).
+    pub campaigns: Vec<xuncha_cases::Campaign>,
 }
 
 /// Severities as the report lists them: most serious first.
@@ -126,6 +129,9 @@ pub fn render(meta: &ReportMeta, leads: &[Lead]) -> String {
                     h2 { "汇总 Summary" }
                     (summary_table(&counts))
                     div.scroll { (chart(&counts)) }
+                }
+                @if !meta.campaigns.is_empty() {
+                    (campaigns_section(&meta.campaigns, leads))
                 }
                 @for lead in leads {
                     (lead_section(lead))
@@ -251,6 +257,44 @@ fn segments(n: &[usize; 4], left: f64, scale: f64) -> Vec<(f64, f64, Severity, u
         }
     }
     out
+}
+
+/// The campaigns that hold the report's leads: size, sightings, sites, what ties them,
+/// categories, and links to those of their leads the report shows.
+fn campaigns_section(campaigns: &[xuncha_cases::Campaign], leads: &[Lead]) -> Markup {
+    let shown: std::collections::HashSet<&str> = leads.iter().map(|l| l.lead_id.as_str()).collect();
+    html! {
+        section.campaigns {
+            h2 { "团伙线索 Campaigns " small.muted { "leads whose postings share a contact handle, a company or near-identical text" } }
+            div.scroll {
+                table.counts {
+                    thead { tr {
+                        th { "团伙 Campaign" } th.num { "岗位 Postings" } th.num { "线索 Leads" }
+                        th { "首次 / 最近 Seen" } th { "网站 Sites" } th { "关联 Tied by" }
+                        th { "类别 Categories" } th { "本报告中的线索 Leads here" }
+                    } }
+                    tbody {
+                        @for c in campaigns {
+                            tr {
+                                td { "#" (c.id) br; span.muted { (c.title.as_deref().unwrap_or("")) } }
+                                td.num { (c.postings) }
+                                td.num { (c.leads) }
+                                td { (c.first_seen.get(..10).unwrap_or(&c.first_seen)) " – " (c.last_seen.get(..10).unwrap_or(&c.last_seen)) }
+                                td { (c.sites.join(", ")) }
+                                td.wrap { @for k in c.keys.iter().filter(|k| !k.too_common).take(5) { code { (k.key) } " ×" (k.postings) br; } }
+                                td { @for x in &c.categories { code { (x.category) } " " (x.leads) br; } }
+                                td.wrap {
+                                    @for l in c.lead_ids.iter().filter(|l| shown.contains(l.as_str())).take(20) {
+                                        a href=(format!("#lead-{l}")) { code { (l.get(..8).unwrap_or(l)) } } " "
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 pub(crate) fn lead_section(l: &Lead) -> Markup {
@@ -434,6 +478,38 @@ mod tests {
     fn match_missing_from_its_context_is_shown_alone() {
         let got = highlight(&finding("押 金", "入职交押金")).into_string();
         assert_eq!(got, "<mark data-rule=\"R-1\">押 金</mark>");
+    }
+
+    #[test]
+    fn campaigns_are_a_section_of_their_own_and_escaped() {
+        let c = xuncha_cases::Campaign {
+            id: 7,
+            postings: 2,
+            leads: 3,
+            first_seen: "2026-11-01T00:00:00Z".into(),
+            last_seen: "2026-11-02T00:00:00Z".into(),
+            keys: vec![xuncha_cases::CampaignKey {
+                key: "wechat:<b>x".into(),
+                postings: 2,
+                too_common: false,
+            }],
+            sites: vec!["boss".into()],
+            categories: vec![],
+            title: Some("<script>alert(1)</script>".into()),
+            lead_ids: vec!["l1".into()],
+            posting_ids: vec!["p1".into()],
+            truncated: false,
+        };
+        let meta = ReportMeta {
+            campaigns: vec![c],
+            ..ReportMeta::default()
+        };
+        let page = render(&meta, &[]);
+        assert!(page.contains("团伙线索 Campaigns"));
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("wechat:&lt;b&gt;x"));
+        assert!(!page.contains("<script>"));
+        assert!(!render(&ReportMeta::default(), &[]).contains("团伙线索"));
     }
 
     #[test]

@@ -53,6 +53,19 @@ fn store() -> &'static Store {
             "description": format!("入职先交300元押金。{HOSTILE_IMG}"),
         });
         postings.push_str(&format!("{hostile}\n"));
+        // A ring: one number written two ways on two postings, a hostile title.
+        for (id, contact) in [
+            ("ring-a", "电话 139 1234 5678"),
+            ("ring-b", "加薇：一三九一二三四五六七八"),
+        ] {
+            let p = serde_json::json!({
+                "id": id,
+                "source": "ring",
+                "title": HOSTILE_TITLE,
+                "description": format!("入职先交300元押金，{contact}"),
+            });
+            postings.push_str(&format!("{p}\n"));
+        }
         std::fs::write(d.join("data/inbox/batch.jsonl"), postings).unwrap();
         ok(xuncha(d, &["run", "--once"]).output().unwrap());
 
@@ -62,7 +75,7 @@ fn store() -> &'static Store {
         let lead = id_of(
             list.lines()
                 .skip(1)
-                .find(|l| !l.contains("evil-1"))
+                .find(|l| !l.contains("evil-1") && !l.contains("ring-"))
                 .unwrap(),
         );
         for ((name, password), role) in [
@@ -466,6 +479,105 @@ fn hostile_posting_text_is_shown_as_text() {
         "{}",
         plain.body
     );
+}
+
+#[test]
+fn a_campaign_is_shown_as_text_and_only_a_supervisor_assigns_it_whole() {
+    let s = store();
+    let c = serve(s.path());
+    let listed = ok(
+        xuncha(s.path(), &["campaigns", "list", "--format", "jsonl"])
+            .output()
+            .unwrap(),
+    );
+    let ring: serde_json::Value = listed
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|c| c["posting_ids"].to_string().contains("ring-a"))
+        .expect(&listed);
+    let id = ring["id"].as_i64().unwrap();
+    let leads: Vec<String> = ring["lead_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect();
+    let href = format!("/campaigns/{id}");
+
+    let supervisor = login(c.port, SUPERVISOR);
+    let list = get(c.port, "/campaigns", &supervisor);
+    let page = get(c.port, &href, &supervisor);
+    for (what, r) in [("list", &list), ("campaign", &page)] {
+        assert_eq!(r.status, 200, "{what}");
+        assert!(!r.body.contains("<script"), "{what}: {}", r.body);
+        assert!(
+            r.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;招聘"),
+            "{what}: {}",
+            r.body
+        );
+    }
+    assert!(
+        list.body.contains(&format!("href=\"{href}\"")),
+        "{}",
+        list.body
+    );
+    assert!(page.body.contains("phone:13912345678"));
+    assert!(
+        page.body.contains("薇：一三九一二三四五六七八"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("ring-a") && page.body.contains("ring-b"));
+    // A lead of the ring links to it.
+    let lead = get(c.port, &format!("/leads/{}", leads[0]), &supervisor);
+    assert!(
+        lead.body.contains(&format!("href=\"{href}\"")),
+        "{}",
+        lead.body
+    );
+    assert_eq!(get(c.port, "/campaigns/999999", &supervisor).status, 404);
+
+    let assign = format!("{href}/assign");
+    let analyst = login(c.port, ANALYST);
+    let csrf = get(c.port, "/campaigns", &analyst).csrf();
+    let r = request(
+        c.port,
+        "POST",
+        &assign,
+        Some(&analyst),
+        Some(&format!("csrf={csrf}&to=li")),
+    );
+    assert_eq!(r.status, 403, "{r:?}");
+    assert!(page.body.contains("Assign all"));
+    assert!(!get(c.port, &href, &analyst).body.contains("Assign all"));
+    let r = request(c.port, "POST", &assign, Some(&supervisor), Some("to=zhang"));
+    assert_eq!(r.status, 403, "no token: {r:?}");
+    for l in &leads {
+        assert_eq!(show(s.path(), l)["assigned_to"], serde_json::Value::Null);
+    }
+    let csrf = get(c.port, "/campaigns", &supervisor).csrf();
+    let r = request(
+        c.port,
+        "POST",
+        &assign,
+        Some(&supervisor),
+        Some(&format!("csrf={csrf}&to=zhang&note={}", enc("一个团伙"))),
+    );
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(r.header("location"), Some(href.as_str()));
+    for l in &leads {
+        let shown = show(s.path(), l);
+        assert_eq!(shown["assigned_to"], "zhang");
+        let by = shown["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "assign")
+            .unwrap()
+            .clone();
+        assert_eq!(by["actor"], "wang");
+        assert_eq!(by["note"], format!("campaign {id}: 一个团伙"));
+    }
 }
 
 #[test]

@@ -248,7 +248,7 @@ pub struct Actor {
 }
 
 impl Actor {
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.name
             .clone()
             .or_else(|| std::env::var("USER").ok())
@@ -417,7 +417,21 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             if format == Format::Table {
                 anyhow::bail!("export writes jsonl, csv or html");
             }
-            let rows = q.list(&filter.filter()?)?;
+            let filter = filter.filter()?;
+            let rows = q.list(&filter)?;
+            // The report shows the campaigns its leads are in.
+            let campaigns = if format == Format::Html {
+                q.campaigns(&xuncha_cases::CampaignQuery {
+                    leads: Some(Filter {
+                        after: None,
+                        limit: None,
+                        ..filter
+                    }),
+                    ..Default::default()
+                })?
+            } else {
+                Vec::new()
+            };
             let sink: Box<dyn Write> = match &output {
                 Some(path) => Box::new(
                     File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -433,6 +447,7 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             p.report_meta(crate::report::ReportMeta {
                 generated_at: xuncha_core::now_rfc3339(),
                 inputs: vec![location.to_string()],
+                campaigns,
                 ..Default::default()
             });
             for r in &rows {
@@ -516,7 +531,7 @@ fn act(
 }
 
 /// `actor action from → to: note`, neutralised for a terminal.
-fn event_line(e: &Event) -> String {
+pub(crate) fn event_line(e: &Event) -> String {
     let mut s = format!("{} {}", terminal(&e.actor), e.action);
     match (&e.from, &e.to) {
         (Some(f), Some(t)) => s.push_str(&format!(" {} → {}", terminal(f), terminal(t))),
@@ -673,6 +688,6 @@ fn recheck(q: CaseQueue, args: RecheckArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn short_time(t: &str) -> &str {
+pub(crate) fn short_time(t: &str) -> &str {
     t.get(..19).unwrap_or(t)
 }

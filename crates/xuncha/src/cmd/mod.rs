@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod campaigns;
 pub mod crawl;
 pub mod eval;
 pub mod file;
@@ -111,8 +112,12 @@ pub(crate) async fn open_store(
 ) -> anyhow::Result<Arc<xuncha_cases::CaseQueue>> {
     let db = config.db.clone();
     let gone_after = config.recheck.confirm_gone_after;
+    let bound = config.campaigns.max_publishers_per_key;
     let q = tokio::task::spawn_blocking(move || {
-        xuncha_cases::CaseQueue::open_url(&db).map(|q| q.confirm_gone_after(gone_after))
+        xuncha_cases::CaseQueue::open_url(&db).map(|q| {
+            q.confirm_gone_after(gone_after)
+                .max_publishers_per_key(bound)
+        })
     })
     .await??;
     Ok(Arc::new(q))

@@ -292,6 +292,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 None => input::names(&args.files),
             },
             postings_scanned: Some(postings),
+            // Campaigns are grouped in the case store, which a scan does not write.
+            campaigns: Vec::new(),
         });
     }
     out.finish()?;

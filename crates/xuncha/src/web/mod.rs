@@ -8,6 +8,7 @@
 //! that drives requests.
 
 pub mod auth;
+pub mod campaigns;
 pub mod pages;
 pub mod routes;
 

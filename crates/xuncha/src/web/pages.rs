@@ -28,7 +28,7 @@ ol.timeline li, table.history td { font-size: .9rem; }
 "#;
 
 /// A whole page; `session` draws the top bar (who is logged in, logout).
-fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
+pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
@@ -42,6 +42,7 @@ fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                 @if let Some(s) = session {
                     nav.top {
                         a href="/" accesskey="q" { "线索队列 Queue" }
+                        a href="/campaigns" accesskey="c" { "团伙 Campaigns" }
                         span.me { (s.name) " (" (s.role.as_str()) ")" }
                         form method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(s.csrf);
@@ -219,7 +220,13 @@ fn event_line(e: &Event) -> Markup {
 
 /// One lead: its evidence as the report draws it, where it stands, its rechecks and
 /// timeline, and what the user may do to it.
-pub fn lead(session: &Session, r: &LeadRow, history: &[Recheck], events: &[Event]) -> Markup {
+pub fn lead(
+    session: &Session,
+    r: &LeadRow,
+    history: &[Recheck],
+    events: &[Event],
+    campaign: Option<(i64, u64)>,
+) -> Markup {
     let action = format!("{}/mark", lead_href(&r.lead.lead_id));
     layout(
         "线索 Lead",
@@ -235,6 +242,10 @@ pub fn lead(session: &Session, r: &LeadRow, history: &[Recheck], events: &[Event
                 dt { "最近发现 Last seen" } dd { (r.last_seen) " (" (r.seen_count) ")" }
                 dt { "最近在线 Last online" } dd { (r.last_online_at.as_deref().unwrap_or("—")) }
                 dt { "已下线 Gone at" } dd { (r.gone_at.as_deref().unwrap_or("—")) }
+                @if let Some((id, postings)) = campaign {
+                    dt { "团伙 Campaign" }
+                    dd { a href=(super::campaigns::campaign_href(id)) { "#" (id) } " (" (postings) " postings)" }
+                }
             }
             form.act method="post" action=(action) {
                 input type="hidden" name="csrf" value=(session.csrf);

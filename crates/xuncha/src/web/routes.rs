@@ -16,7 +16,7 @@ use xuncha_cases::{
 };
 
 use super::pages::{self, FilterValues};
-use super::{auth, blocking, App, WebError};
+use super::{auth, blocking, campaigns, App, WebError};
 
 /// One route of the console.
 pub struct Route {
@@ -71,6 +71,24 @@ pub const ROUTES: &[Route] = &[
         path: "/leads/{id}/mark",
         anonymous: false,
         handler: || post(mark),
+    },
+    Route {
+        method: "GET",
+        path: "/campaigns",
+        anonymous: false,
+        handler: || get(campaigns::list),
+    },
+    Route {
+        method: "GET",
+        path: "/campaigns/{id}",
+        anonymous: false,
+        handler: || get(campaigns::show),
+    },
+    Route {
+        method: "POST",
+        path: "/campaigns/{id}/assign",
+        anonymous: false,
+        handler: || post(campaigns::assign),
     },
 ];
 
@@ -217,13 +235,14 @@ async fn lead(
         let Some(row) = q.get(&id)? else {
             return Ok(None);
         };
-        Ok(Some((row, q.history(&id)?, q.events(&id)?)))
+        let campaign = q.campaign_of_lead(&id)?.filter(|c| c.1 > 1);
+        Ok(Some((row, q.history(&id)?, q.events(&id)?, campaign)))
     })
     .await?;
-    let Some((row, history, events)) = found else {
+    let Some((row, history, events, campaign)) = found else {
         return Err(WebError::status(StatusCode::NOT_FOUND, "no such lead"));
     };
-    Ok(pages::lead(&session, &row, &history, &events).into_response())
+    Ok(pages::lead(&session, &row, &history, &events, campaign).into_response())
 }
 
 #[derive(Deserialize)]
