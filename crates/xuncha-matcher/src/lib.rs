@@ -197,7 +197,7 @@ pub struct Matcher {
     gates: Vec<Vec<u32>>,
     units: Vec<Unit>,
     /// For each unit, its patterns as one set, to reject a window in one pass.
-    pattern_sets: Vec<OnceLock<regex::RegexSet>>,
+    pattern_sets: Vec<OnceLock<Option<regex::RegexSet>>>,
     /// Word segmentation, loaded on the first verification that asks for word boundaries:
     /// its dictionary is most of a short scan's start-up and memory.
     jieba: OnceLock<Jieba>,
@@ -426,22 +426,34 @@ impl Matcher {
         self.need_jieba.then(|| self.jieba.get_or_init(Jieba::new))
     }
 
-    /// The set of all patterns of unit `u`, compiled on first use.
-    fn pattern_set(&self, u: usize) -> &regex::RegexSet {
-        self.pattern_sets[u].get_or_init(|| {
-            let pats = &phrase_of(&self.rules, self.units[u]).patterns;
-            // Each pattern is within the loader's size limit, so the set is within their sum.
-            let limit = xuncha_rules::PATTERN_SIZE_LIMIT.saturating_mul(pats.len() + 1);
-            regex::RegexSetBuilder::new(pats.iter().map(|r| r.as_str()))
-                .size_limit(limit)
-                // A set's lazy DFA cache at the default 2 MiB filled and was cleared over
-                // and over on real postings, rebuilding states more than matching with them
-                // (determinisation was a quarter of a corpus scan); at 16 MiB the corpus
-                // scans 1.7 times as fast on one thread for some 50 MB more at the peak.
-                .dfa_size_limit(16 << 20)
-                .build()
-                .expect("patterns that compiled one by one compile as a set")
-        })
+    /// The set of all patterns of unit `u`, compiled on first use; `None` for a unit of
+    /// one pattern.
+    fn pattern_set(&self, u: usize) -> Option<&regex::RegexSet> {
+        self.pattern_sets[u]
+            .get_or_init(|| {
+                let pats = &phrase_of(&self.rules, self.units[u]).patterns;
+                // A unit of one pattern is settled by the pattern itself: a set of one
+                // would compile it a second time and keep a second cache.
+                if pats.len() < 2 {
+                    return None;
+                }
+                // Each pattern is within the loader's size limit, so the set is within
+                // their sum.
+                let limit = xuncha_rules::PATTERN_SIZE_LIMIT.saturating_mul(pats.len() + 1);
+                Some(
+                    regex::RegexSetBuilder::new(pats.iter().map(|r| r.as_str()))
+                        .size_limit(limit)
+                        // A set's lazy DFA cache at the default 2 MiB filled and was cleared
+                        // over and over on real postings, rebuilding states more than
+                        // matching with them (determinisation was a quarter of a corpus
+                        // scan); at 16 MiB the corpus scans 1.7 times as fast on one thread
+                        // for some 50 MB more at the peak.
+                        .dfa_size_limit(16 << 20)
+                        .build()
+                        .expect("patterns that compiled one by one compile as a set"),
+                )
+            })
+            .as_ref()
     }
 
     /// How many rule phrases literal `lit` makes candidates where it occurs.

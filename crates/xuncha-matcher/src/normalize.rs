@@ -589,7 +589,13 @@ impl Normalizer {
         }
         let mut i = 0;
         'outer: while i < input.len() {
-            if let Some(cands) = self.homophones.get(&input[i].c) {
+            // The bitmap answers for almost every character without hashing it.
+            let cands = if self.is_homophone_start(input[i].c) {
+                self.homophones.get(&input[i].c)
+            } else {
+                None
+            };
+            if let Some(cands) = cands {
                 for (from, to) in cands {
                     let n = from.len();
                     if i + n <= input.len()

@@ -21,7 +21,7 @@ const WINDOW: usize = 150;
 pub(crate) fn phrase<'a>(
     m: &Matcher,
     p: &Phrase,
-    any: &regex::RegexSet,
+    any: Option<&regex::RegexSet>,
     text: &str,
     (cs, ce): (usize, usize),
     hits: &[(usize, usize)],
@@ -39,7 +39,11 @@ pub(crate) fn phrase<'a>(
     let we = ceil_boundary(text, (hi + WINDOW).min(ce));
     let win = &text[ws..we];
     // Most candidates match no pattern: one pass of the set settles them.
-    if !any.is_match(win) {
+    let any_match = match any {
+        Some(set) => set.is_match(win),
+        None => p.patterns.iter().any(|re| re.is_match(win)),
+    };
+    if !any_match {
         return Vec::new();
     }
     // Quotations and warnings are found only once some pattern holds in the field.

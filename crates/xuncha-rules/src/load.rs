@@ -369,11 +369,18 @@ fn legal(
 /// four megabytes and, run over a long posting, seconds.
 pub const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
+/// Most bytes of lazily built DFA states one rule regex keeps per thread. At the regex
+/// crate's 2 MiB a gap pattern (`押金.{0,8}元`) over real postings filled its cache and had it
+/// cleared again and again, so that building states cost more than matching with them;
+/// the cache grows only as states are built, so most regexes stay far below this.
+pub const PATTERN_DFA_CACHE: usize = 8 << 20;
+
 fn regexes(ctx: &mut Ctx, what: &str, list: &[Spanned<String>]) -> Vec<Regex> {
     let mut out = Vec::new();
     for p in list {
         let built = regex::RegexBuilder::new(&ascii_word_boundaries(p.get_ref()))
             .size_limit(PATTERN_SIZE_LIMIT)
+            .dfa_size_limit(PATTERN_DFA_CACHE)
             .build();
         match built {
             Ok(re) => out.push(re),
