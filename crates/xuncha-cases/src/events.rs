@@ -10,6 +10,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::db::{col, Tx};
+use crate::demotion::{self, RuleEvent};
 use crate::queue::{CaseQueue, Status};
 
 /// The longest actor name and note accepted: a case file line, not a document.
@@ -57,6 +58,15 @@ pub struct Event {
     pub note: Option<String>,
 }
 
+/// What a change did: the lead's events, and the rules its verdict demoted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    /// The events written to the lead's timeline.
+    pub events: Vec<Event>,
+    /// The demotions the verdict brought about (each rule of the lead is tested).
+    pub demoted: Vec<RuleEvent>,
+}
+
 /// Appends one event.
 pub(crate) fn append(
     tx: &mut dyn Tx,
@@ -83,7 +93,7 @@ pub(crate) fn append(
     Ok(())
 }
 
-fn check_text(what: &str, s: &str, max: usize) -> anyhow::Result<()> {
+pub(crate) fn check_text(what: &str, s: &str, max: usize) -> anyhow::Result<()> {
     anyhow::ensure!(!s.trim().is_empty(), "the {what} is empty");
     let n = s.chars().count();
     anyhow::ensure!(
@@ -105,6 +115,21 @@ impl CaseQueue {
         note: Option<&str>,
         at: &str,
     ) -> anyhow::Result<Option<Vec<Event>>> {
+        Ok(self
+            .apply(lead_id, change, actor, note, at)?
+            .map(|a| a.events))
+    }
+
+    /// [`CaseQueue::change`], also saying which rules a verdict demoted: a new verdict
+    /// tests each rule of the lead against the demotion policy in the same transaction.
+    pub fn apply(
+        &self,
+        lead_id: &str,
+        change: &Change,
+        actor: &str,
+        note: Option<&str>,
+        at: &str,
+    ) -> anyhow::Result<Option<Applied>> {
         check_text("actor name", actor, MAX_ACTOR_CHARS)?;
         if let Some(n) = note {
             check_text("note", n, MAX_NOTE_CHARS)?;
@@ -116,7 +141,7 @@ impl CaseQueue {
             note.is_some() || *change != Change::Note,
             "a note needs its text"
         );
-        self.db.tx(|tx| {
+        let applied = self.db.tx(|tx| {
             // FOR UPDATE: a second analyst changing the same lead waits for the first and
             // then sees the first's change, never overwrites it unseen (SQLite's write lock
             // is taken when the transaction begins, which does the same).
@@ -126,7 +151,9 @@ impl CaseQueue {
                 ""
             };
             let Some(mut row) = tx.query_opt(
-                &format!("SELECT status, assigned_to, verdict FROM leads WHERE lead_id = $1{lock}"),
+                &format!(
+                    "SELECT status, assigned_to, verdict, lead_json FROM leads WHERE lead_id = $1{lock}"
+                ),
                 &[lead_id.into()],
             )?
             else {
@@ -135,6 +162,7 @@ impl CaseQueue {
             let status = col(&mut row)?.text()?;
             let assignee = col(&mut row)?.opt_text()?;
             let verdict = col(&mut row)?.opt_text()?;
+            let lead_json = col(&mut row)?.text()?;
             // (action, column, from, to) of each attribute that moves.
             let mut moves: Vec<(&str, &str, Option<String>, String)> = Vec::new();
             let status_to = |to: Status, moves: &mut Vec<_>| {
@@ -148,7 +176,8 @@ impl CaseQueue {
                     if assignee.as_deref() != Some(who.as_str()) {
                         moves.push(("assign", "assigned_to", assignee.clone(), who.clone()));
                     }
-                    if status == Status::New.as_str() {
+                    // A lead waiting for review is taken up like a new one.
+                    if status == Status::New.as_str() || status == Status::UnderReview.as_str() {
                         status_to(Status::Assigned, &mut moves);
                     }
                 }
@@ -201,8 +230,22 @@ impl CaseQueue {
                     });
                 }
             }
-            Ok(Some(written))
-        })
+            let demoted = if moves.iter().any(|(action, ..)| *action == "verdict") {
+                let lead: xuncha_core::Lead =
+                    serde_json::from_str(&lead_json).context("a stored lead's JSON")?;
+                demotion::after_verdict(tx, &self.demotion, &lead, actor, at)?
+            } else {
+                Vec::new()
+            };
+            Ok(Some(Applied {
+                events: written,
+                demoted,
+            }))
+        })?;
+        if applied.as_ref().is_some_and(|a| !a.demoted.is_empty()) {
+            self.demoted_cache.forget();
+        }
+        Ok(applied)
     }
 
     /// A lead's timeline, oldest first.

@@ -504,8 +504,14 @@ fn a_reopened_store_keeps_every_row_and_applies_nothing_twice() {
         let q = s.reopen();
         assert_eq!(q.count().unwrap(), 1);
         assert_eq!(q.events("a").unwrap().len(), 2);
-        let applied = s.scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM refinery_schema_history");
-        assert_eq!(applied, xuncha_cases::migrate::latest_version());
+        // Versions may have gaps (another line of work holds a number): what counts is
+        // that the newest is applied and none twice.
+        let newest = s.scalar("SELECT CAST(MAX(version) AS BIGINT) FROM refinery_schema_history");
+        assert_eq!(newest, xuncha_cases::migrate::latest_version());
+        let twice = s.scalar(
+            "SELECT CAST(COUNT(*) - COUNT(DISTINCT version) AS BIGINT) FROM refinery_schema_history",
+        );
+        assert_eq!(twice, 0);
     });
 }
 
