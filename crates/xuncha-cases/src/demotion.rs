@@ -303,7 +303,7 @@ impl CaseQueue {
 
     /// Lifts the demotion of `rule_id` as `actor` (an admin), with a note saying why. Its
     /// new leads are filed and alerted as usual from now on, and only verdicts on leads
-    /// first seen after this lift count towards demoting it again. An error if the rule is
+    /// first seen after this lift count towards demoting it again. `None` if the rule is
     /// not demoted.
     pub fn lift_demotion(
         &self,
@@ -311,7 +311,7 @@ impl CaseQueue {
         actor: &str,
         note: &str,
         at: &str,
-    ) -> anyhow::Result<RuleEvent> {
+    ) -> anyhow::Result<Option<RuleEvent>> {
         check_text("actor name", actor, MAX_ACTOR_CHARS)?;
         check_text("note", note, MAX_NOTE_CHARS)?;
         let policy = self.demotion.clone();
@@ -325,7 +325,9 @@ impl CaseQueue {
                  WHERE rule_id = $1 AND demoted = 1",
                 &[rule_id.into(), at.into()],
             )?;
-            anyhow::ensure!(changed == 1, "rule {rule_id} is not demoted");
+            if changed == 0 {
+                return Ok(None);
+            }
             let e = RuleEvent {
                 rule_id: rule_id.to_string(),
                 at: at.to_string(),
@@ -339,7 +341,7 @@ impl CaseQueue {
                 counted_from: from,
             };
             append_event(tx, &e)?;
-            Ok(e)
+            Ok(Some(e))
         })?;
         self.demoted_cache.forget();
         Ok(event)

@@ -248,6 +248,29 @@ impl CaseQueue {
         Ok(applied)
     }
 
+    /// The event of each lead's standing verdict (the last verdict given), by lead id; a
+    /// lead without a verdict is left out. One transaction, one indexed read per lead.
+    pub fn verdict_events(
+        &self,
+        lead_ids: &[&str],
+    ) -> anyhow::Result<std::collections::HashMap<String, Event>> {
+        self.db.tx(|tx| {
+            let mut found = std::collections::HashMap::new();
+            for id in lead_ids {
+                let Some(mut r) = tx.query_opt(
+                    "SELECT at, actor, action, from_value, to_value, note FROM lead_events
+                     WHERE lead_id = $1 AND action = 'verdict' ORDER BY id DESC LIMIT 1",
+                    &[(*id).into()],
+                )?
+                else {
+                    continue;
+                };
+                found.insert(id.to_string(), event_row(&mut r)?);
+            }
+            Ok(found)
+        })
+    }
+
     /// A lead's timeline, oldest first.
     pub fn events(&self, lead_id: &str) -> anyhow::Result<Vec<Event>> {
         let rows = self.db.tx(|tx| {
@@ -258,17 +281,20 @@ impl CaseQueue {
             )
         })?;
         rows.into_iter()
-            .map(|mut r| {
-                Ok(Event {
-                    at: col(&mut r)?.text()?,
-                    actor: col(&mut r)?.text()?,
-                    action: col(&mut r)?.text()?,
-                    from: col(&mut r)?.opt_text()?,
-                    to: col(&mut r)?.opt_text()?,
-                    note: col(&mut r)?.opt_text()?,
-                })
-            })
+            .map(|mut r| event_row(&mut r))
             .collect::<anyhow::Result<_>>()
             .context("reading a lead's events")
     }
+}
+
+/// An event of the columns at, actor, action, from_value, to_value, note.
+fn event_row(r: &mut crate::db::Row) -> anyhow::Result<Event> {
+    Ok(Event {
+        at: col(r)?.text()?,
+        actor: col(r)?.text()?,
+        action: col(r)?.text()?,
+        from: col(r)?.opt_text()?,
+        to: col(r)?.opt_text()?,
+        note: col(r)?.opt_text()?,
+    })
 }

@@ -108,7 +108,11 @@ pub struct RuleStats {
 }
 
 impl RuleStats {
-    fn of(rule_id: String, v: Verdicts, standing: (bool, Option<String>, Option<String>)) -> Self {
+    pub(crate) fn of(
+        rule_id: String,
+        v: Verdicts,
+        standing: (bool, Option<String>, Option<String>),
+    ) -> Self {
         RuleStats {
             rule_id,
             leads: v.leads,
@@ -188,6 +192,29 @@ impl CaseQueue {
                 Ok(RuleStats::of(rule_id, v, (demoted, since, lifted)))
             })
             .collect()
+    }
+
+    /// One rule's figures over the leads first seen at or after `since`, and where it
+    /// stands (all zero for a rule without leads).
+    pub fn rule_stats_of(&self, rule_id: &str, since: &str) -> anyhow::Result<RuleStats> {
+        self.db.tx(|tx| {
+            let v = verdicts_of(tx, rule_id, since)?;
+            let standing = tx
+                .query_opt(
+                    "SELECT demoted, since, lifted_at FROM rule_standing WHERE rule_id = $1",
+                    &[rule_id.into()],
+                )?
+                .map(|mut r| {
+                    anyhow::Ok((
+                        col(&mut r)?.int()? == 1,
+                        col(&mut r)?.opt_text()?,
+                        col(&mut r)?.opt_text()?,
+                    ))
+                })
+                .transpose()?
+                .unwrap_or((false, None, None));
+            Ok(RuleStats::of(rule_id.to_string(), v, standing))
+        })
     }
 }
 

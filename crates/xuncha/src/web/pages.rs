@@ -28,7 +28,7 @@ ol.timeline li, table.history td { font-size: .9rem; }
 "#;
 
 /// A whole page; `session` draws the top bar (who is logged in, logout).
-fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
+pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
@@ -42,6 +42,7 @@ fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                 @if let Some(s) = session {
                     nav.top {
                         a href="/" accesskey="q" { "线索队列 Queue" }
+                        a href="/rules" accesskey="r" { "规则 Rules" }
                         span.me { (s.name) " (" (s.role.as_str()) ")" }
                         form method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(s.csrf);
@@ -104,7 +105,12 @@ impl FilterValues {
 /// `/leads/ID` with the id percent-encoded (ids are hex, but the path must hold whatever
 /// the store returns).
 pub fn lead_href(id: &str) -> String {
-    let mut s = String::from("/leads/");
+    href("/leads/", id)
+}
+
+/// `prefix` and `id` percent-encoded as one path segment.
+pub fn href(prefix: &str, id: &str) -> String {
+    let mut s = String::from(prefix);
     for b in id.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             s.push(b as char);
