@@ -321,7 +321,7 @@ pub fn run(db: Db, settings: super::SettingsArg, cmd: Command) -> anyhow::Result
             let mut w = io::BufWriter::new(out.lock());
             writeln!(
                 w,
-                "{:<32}  {:<9} {:<15} {:<34} {:<28} {:<20} {:<20} {:<10} {:<15} {:<12} seen",
+                "{:<32}  {:<12} {:<15} {:<34} {:<28} {:<20} {:<20} {:<10} {:<15} {:<12} seen",
                 "lead",
                 "status",
                 "severity",
@@ -336,7 +336,7 @@ pub fn run(db: Db, settings: super::SettingsArg, cmd: Command) -> anyhow::Result
             for r in &rows {
                 writeln!(
                     w,
-                    "{:<32}  {:<9} {:<15} {:<34} {:<28} {:<20} {:<20} {:<10} {:<15} {:<12} {}",
+                    "{:<32}  {:<12} {:<15} {:<34} {:<28} {:<20} {:<20} {:<10} {:<15} {:<12} {}",
                     r.lead.lead_id,
                     r.status.as_str(),
                     r.lead.severity.as_str(),

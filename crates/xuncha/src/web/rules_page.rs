@@ -53,12 +53,17 @@ fn precision(p: Option<f64>) -> String {
     p.map_or("—".into(), |p| format!("{p:.2}"))
 }
 
+/// A time to the second, as the tables show it.
+fn short(t: &str) -> &str {
+    t.get(..19).unwrap_or(t)
+}
+
 fn standing(s: &RuleStats) -> Markup {
     html! {
         @if s.demoted {
-            b.error { "已降级 demoted" } " " (s.standing_since.as_deref().unwrap_or(""))
+            b.error { "已降级 demoted" } " " (short(s.standing_since.as_deref().unwrap_or("")))
         } @else if let Some(l) = &s.lifted_at {
-            "已恢复 lifted " (l)
+            "已恢复 lifted " (short(l))
         }
     }
 }
@@ -139,12 +144,12 @@ pub async fn list(
 fn event_row(e: &RuleEvent) -> Markup {
     html! {
         tr {
-            td { (e.at) }
+            td { (short(&e.at)) }
             td { (e.action.as_str()) }
             td { (e.actor) }
             td { (e.verdicts.leads) " / " (e.verdicts.confirmed) " / " (e.verdicts.false_positives) }
             td { (interval(e.interval)) }
-            td { (e.counted_from) }
+            td { (short(&e.counted_from)) }
             td { (e.note) }
         }
     }
