@@ -121,6 +121,48 @@ pub struct RuleEvent {
     pub counted_from: String,
 }
 
+/// What a demotion test counts for a rule: the verdicts on its leads first seen from
+/// `from` on.
+struct Counted {
+    verdicts: Verdicts,
+    from: String,
+}
+
+/// Counts for `rule_id` from the window's start, or from its last lift if later.
+fn count(tx: &mut dyn Tx, rule_id: &str, window_from: &str) -> anyhow::Result<Counted> {
+    let from = counted_from(tx, rule_id, window_from)?;
+    Ok(Counted {
+        verdicts: verdicts_of(tx, rule_id, &from)?,
+        from,
+    })
+}
+
+impl RuleEvent {
+    /// An event of `rule_id` resting on `counted`, under `policy`.
+    fn new(
+        rule_id: &str,
+        at: &str,
+        actor: &str,
+        action: RuleAction,
+        note: String,
+        counted: Counted,
+        policy: &DemotionPolicy,
+    ) -> RuleEvent {
+        RuleEvent {
+            rule_id: rule_id.to_string(),
+            at: at.to_string(),
+            actor: actor.to_string(),
+            action,
+            note,
+            interval: counted.verdicts.interval(),
+            verdicts: counted.verdicts,
+            floor: policy.floor,
+            min_verdicts: policy.min_verdicts,
+            counted_from: counted.from,
+        }
+    }
+}
+
 /// Rules demoted at most this many: a read of the demoted set is bounded, and a store
 /// with more (there are a few hundred rules) treats the rest as standing.
 const MAX_DEMOTED_RULES: usize = 10_000;
@@ -251,9 +293,8 @@ pub(crate) fn after_verdict(
     let window_from = window_start(at, policy.window)?;
     let mut demoted = Vec::new();
     for rule in lead.rule_ids() {
-        let from = counted_from(tx, rule, &window_from)?;
-        let v = verdicts_of(tx, rule, &from)?;
-        if !policy.demotes(&v) {
+        let counted = count(tx, rule, &window_from)?;
+        if !policy.demotes(&counted.verdicts) {
             continue;
         }
         // Only a rule that stands is demoted: the write is conditional, so of two verdicts
@@ -267,22 +308,20 @@ pub(crate) fn after_verdict(
         if changed == 0 {
             continue;
         }
-        let e = RuleEvent {
-            rule_id: rule.to_string(),
-            at: at.to_string(),
-            actor: "system".into(),
-            action: RuleAction::Demoted,
-            note: format!(
-                "{}; on a verdict by {actor} on lead {}",
-                reason(&v, policy, &from),
-                lead.lead_id
-            ),
-            verdicts: v,
-            interval: v.interval(),
-            floor: policy.floor,
-            min_verdicts: policy.min_verdicts,
-            counted_from: from,
-        };
+        let note = format!(
+            "{}; on a verdict by {actor} on lead {}",
+            reason(&counted.verdicts, policy, &counted.from),
+            lead.lead_id
+        );
+        let e = RuleEvent::new(
+            rule,
+            at,
+            "system",
+            RuleAction::Demoted,
+            note,
+            counted,
+            policy,
+        );
         append_event(tx, &e)?;
         tracing::info!(rule = rule, reason = %e.note, "rule demoted");
         demoted.push(e);
@@ -318,8 +357,7 @@ impl CaseQueue {
         let window_from = window_start(at, policy.window)?;
         let event = self.db.tx(|tx| {
             // Figures first: the lift records what it was lifted against.
-            let from = counted_from(tx, rule_id, &window_from)?;
-            let v = verdicts_of(tx, rule_id, &from)?;
+            let counted = count(tx, rule_id, &window_from)?;
             let changed = tx.exec(
                 "UPDATE rule_standing SET demoted = 0, since = $2, lifted_at = $2
                  WHERE rule_id = $1 AND demoted = 1",
@@ -328,18 +366,15 @@ impl CaseQueue {
             if changed == 0 {
                 return Ok(None);
             }
-            let e = RuleEvent {
-                rule_id: rule_id.to_string(),
-                at: at.to_string(),
-                actor: actor.to_string(),
-                action: RuleAction::Lifted,
-                note: note.to_string(),
-                verdicts: v,
-                interval: v.interval(),
-                floor: policy.floor,
-                min_verdicts: policy.min_verdicts,
-                counted_from: from,
-            };
+            let e = RuleEvent::new(
+                rule_id,
+                at,
+                actor,
+                RuleAction::Lifted,
+                note.to_string(),
+                counted,
+                &policy,
+            );
             append_event(tx, &e)?;
             Ok(Some(e))
         })?;

@@ -3,6 +3,7 @@
 //! not alerted, through a real webhook on 127.0.0.1), and an admin lifting the demotion.
 
 mod support {
+    pub mod leads;
     pub mod postgres;
     pub mod stores;
 }
@@ -14,46 +15,14 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::Router;
 use prometheus::Registry;
+use support::leads::found_by as lead;
 use support::stores::on_both;
 use xuncha_cases::{
     CaseQueue, CaseSink, Change, DemotionPolicy, RuleAction, Status, Verdict, Verdicts,
 };
-use xuncha_core::{Category, Finding, Lead, PostingRef, Severity, Span, LEAD_SCHEMA};
+use xuncha_core::Lead;
 use xuncha_pipeline::webhook::{AlertRecord, Alerts, Format, Limit, WebhookConfig, WithAlerts};
 use xuncha_pipeline::LeadSink;
-
-/// A lead of posting `id` with one finding of each of `rules`.
-fn lead(id: &str, rules: &[&str]) -> Lead {
-    Lead {
-        schema: LEAD_SCHEMA.into(),
-        lead_id: id.into(),
-        category: Category::FeeDeposit,
-        severity: Severity::Illegal,
-        score: 0.9,
-        findings: rules
-            .iter()
-            .map(|r| Finding {
-                rule_id: (*r).into(),
-                field: "description".into(),
-                span: Span::new(0, 6),
-                matched: "押金".into(),
-                context: "入职交押金".into(),
-            })
-            .collect(),
-        findings_unexamined: 0,
-        legal_basis: vec![],
-        penalty: None,
-        posting: PostingRef {
-            id: format!("p-{id}"),
-            content_sha256: "ab".repeat(32),
-            ..PostingRef::default()
-        },
-        detected_at: "2026-11-01T00:00:00Z".into(),
-        rules_version: "t".into(),
-        scanner_version: "t".into(),
-        licence: None,
-    }
-}
 
 fn verdict(q: &CaseQueue, id: &str, v: Verdict, at: &str) -> Vec<xuncha_cases::RuleEvent> {
     q.apply(id, &Change::Verdict(v), "李四", None, at)

@@ -2,12 +2,14 @@
 //! PostgreSQL cluster that each test starts (tests/support/postgres.rs).
 
 mod support {
+    pub mod leads;
     pub mod postgres;
     pub mod stores;
 }
 
 use std::time::Duration;
 
+use support::leads::lead;
 use support::postgres::Postgres;
 use support::stores::{on_both, Store};
 use time::OffsetDateTime;
@@ -15,40 +17,7 @@ use xuncha_cases::{
     CaseQueue, Change, Cursor, Facet, Filter, Recheck, RecheckOutcome, Status, Verdict,
     MAX_NOTE_CHARS,
 };
-use xuncha_core::{Category, Finding, Lead, PostingRef, Severity, Span, LEAD_SCHEMA};
-
-pub fn lead(id: &str, url: Option<&str>, matched: &[&str]) -> Lead {
-    Lead {
-        schema: LEAD_SCHEMA.into(),
-        lead_id: id.into(),
-        category: Category::DiscriminationGender,
-        severity: Severity::Illegal,
-        score: 0.9,
-        findings: matched
-            .iter()
-            .map(|m| Finding {
-                rule_id: "R".into(),
-                field: "description".into(),
-                span: Span::new(0, m.len()),
-                matched: (*m).into(),
-                context: (*m).into(),
-            })
-            .collect(),
-        findings_unexamined: 0,
-        legal_basis: vec![],
-        penalty: None,
-        posting: PostingRef {
-            id: format!("p-{id}"),
-            url: url.map(String::from),
-            content_sha256: "ab".repeat(32),
-            ..PostingRef::default()
-        },
-        detected_at: "2026-11-01T00:00:00Z".into(),
-        rules_version: "t".into(),
-        scanner_version: "t".into(),
-        licence: None,
-    }
-}
+use xuncha_core::Lead;
 
 fn at(s: &str) -> OffsetDateTime {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()

@@ -11,7 +11,7 @@ use std::process::{Child, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use process::{checkout, ok, repo, xuncha};
+use process::{checkout, filed_examples, ok, repo, xuncha};
 
 const ANALYST: (&str, &str) = ("li", "analyst password 1");
 const SUPERVISOR: (&str, &str) = ("wang", "supervisor password 2");
@@ -536,15 +536,8 @@ fn a_disabled_account_loses_its_session_and_cannot_log_in() {
 #[test]
 fn the_rules_page_shows_a_demotion_that_only_an_admin_lifts_with_the_form_token() {
     const RULE: &str = "DISC-AGE-001";
-    let dir = checkout();
+    let dir = filed_examples();
     let d = dir.path();
-    std::fs::create_dir_all(d.join("data/inbox")).unwrap();
-    std::fs::copy(
-        repo().join("examples/postings.jsonl"),
-        d.join("data/inbox/examples.jsonl"),
-    )
-    .unwrap();
-    ok(xuncha(d, &["run", "--once"]).output().unwrap());
     add_user(d, ANALYST, "analyst");
     add_user(d, ADMIN, "admin");
     let list = ok(xuncha(d, &["leads", "list", "--rule", RULE])

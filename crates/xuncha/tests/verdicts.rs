@@ -8,7 +8,7 @@ mod process;
 use std::path::Path;
 use std::process::Command;
 
-use process::{checkout, ok, repo, xuncha};
+use process::{filed_examples, ok, xuncha};
 use serde_json::Value;
 
 /// The rule every lead of these tests' new postings comes from.
@@ -70,15 +70,8 @@ fn file_age_posting(d: &Path, id: &str) -> String {
 
 #[test]
 fn verdicts_demote_a_rule_an_admin_lifts_it_and_they_export_as_records_eval_reads() {
-    let dir = checkout();
+    let dir = filed_examples();
     let d = dir.path();
-    std::fs::create_dir_all(d.join("data/inbox")).unwrap();
-    std::fs::copy(
-        repo().join("examples/postings.jsonl"),
-        d.join("data/inbox/examples.jsonl"),
-    )
-    .unwrap();
-    ok(xuncha(d, &["run", "--once"]).output().unwrap());
     let age = ids(d, &["--rule", RULE]);
     assert!(age.len() >= 4, "{age:?}");
 

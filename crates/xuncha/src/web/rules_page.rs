@@ -33,16 +33,17 @@ fn bad_request(e: impl std::fmt::Display) -> WebError {
     WebError::status(StatusCode::BAD_REQUEST, e.to_string())
 }
 
-/// The window the figures count: `since=` (`30d`), else the demotion window.
-fn window(q: &HashMap<String, String>, policy: &DemotionPolicy) -> Result<Duration, WebError> {
-    match q.get("since").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        Some(s) => parse_duration(s).map_err(bad_request),
-        None => Ok(policy.window),
-    }
-}
-
-fn since(window: Duration) -> String {
-    rfc3339_seconds(OffsetDateTime::now_utc() - window)
+/// The window the figures count, `since=` (`30d`) else the demotion window, and the time
+/// it starts.
+fn window(
+    q: &HashMap<String, String>,
+    policy: &DemotionPolicy,
+) -> Result<(Duration, String), WebError> {
+    let window = match q.get("since").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        Some(s) => parse_duration(s).map_err(bad_request)?,
+        None => policy.window,
+    };
+    Ok((window, rfc3339_seconds(OffsetDateTime::now_utc() - window)))
 }
 
 fn interval(i: Option<Interval>) -> String {
@@ -93,8 +94,7 @@ pub async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     let policy = app.queue.demotion_policy().clone();
-    let window = window(&q, &policy)?;
-    let from = since(window);
+    let (window, from) = window(&q, &policy)?;
     let after = q.get("after").filter(|a| !a.is_empty()).cloned();
     let rows = {
         let (from, after) = (from.clone(), after.clone());
@@ -164,8 +164,7 @@ pub async fn rule(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     let policy = app.queue.demotion_policy().clone();
-    let window = window(&q, &policy)?;
-    let from = since(window);
+    let (window, from) = window(&q, &policy)?;
     let (stats, events) = {
         let (id, from) = (id.clone(), from.clone());
         blocking(&app, move |q| {
