@@ -1,12 +1,13 @@
 //! Verdicts fed back at the command line: `xuncha leads mark` demoting a rule,
-//! `xuncha run` filing its next lead `under_review`, `xuncha rules stats` and
-//! `rules demotion lift|history`, and `xuncha leads export --format eval` read back by
-//! `xuncha eval`.
+//! `xuncha run` filing its next lead `under_review` without pushing it to the webhook,
+//! `xuncha rules stats` and `rules demotion lift|history`, and
+//! `xuncha leads export --format eval` read back by `xuncha eval`.
 
 mod process;
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 
 use process::{filed_examples, ok, xuncha};
 use serde_json::Value;
@@ -46,8 +47,8 @@ fn ids(d: &Path, args: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// Files one posting whose only lead is `RULE`'s, and returns that lead's status.
-fn file_age_posting(d: &Path, id: &str) -> String {
+/// Files one posting whose only lead is `RULE`'s; that lead's id and status.
+fn file_age_posting(d: &Path, id: &str) -> (String, String) {
     let posting = serde_json::json!({"id": id, "text": "招聘行政文员，年龄35岁以下，大专学历。"});
     std::fs::write(
         d.join(format!("data/inbox/{id}.jsonl")),
@@ -65,7 +66,34 @@ fn file_age_posting(d: &Path, id: &str) -> String {
         line.contains(id),
         "the newest lead of {RULE} is {id}'s: {line}"
     );
-    line.split_whitespace().nth(1).unwrap().to_string()
+    let mut fields = line.split_whitespace();
+    let lead = fields.next().unwrap().to_string();
+    (lead, fields.next().unwrap().to_string())
+}
+
+/// A webhook receiver on 127.0.0.1, its port, and the lead ids it was sent.
+fn receiver(rt: &tokio::runtime::Runtime) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = got.clone();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let sink = sink.clone();
+            async move {
+                let v: Value = serde_json::from_str(&body).unwrap();
+                sink.lock()
+                    .unwrap()
+                    .push(v["lead_id"].as_str().unwrap_or_default().to_string());
+                "ok"
+            }
+        }),
+    );
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (port, got)
 }
 
 #[test]
@@ -74,6 +102,14 @@ fn verdicts_demote_a_rule_an_admin_lifts_it_and_they_export_as_records_eval_read
     let d = dir.path();
     let age = ids(d, &["--rule", RULE]);
     assert!(age.len() >= 4, "{age:?}");
+    // From now on every lead `run` files is pushed to a webhook, unless held for review.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (port, pushed) = receiver(&rt);
+    let mut config = std::fs::read_to_string(d.join("config/default.toml")).unwrap();
+    config.push_str(&format!(
+        "\n[[alerts.webhook]]\nname = \"duty\"\nurl = \"http://127.0.0.1:{port}/hook\"\nformat = \"json\"\nmin_severity = \"disfavoured\"\n"
+    ));
+    std::fs::write(d.join("config/default.toml"), config).unwrap();
 
     // Two dismissals leave it standing; the third demotes it.
     assert!(!mark(d, &age[0], "false_positive").contains("demoted"));
@@ -105,8 +141,9 @@ fn verdicts_demote_a_rule_an_admin_lifts_it_and_they_export_as_records_eval_read
         "{table}"
     );
 
-    // The rule's next lead waits for review; lifted, its next is new again.
-    assert_eq!(file_age_posting(d, "age-after-demotion"), "under_review");
+    // The rule's next lead waits for review, unalerted; lifted, its next is new again.
+    let (held, status) = file_age_posting(d, "age-after-demotion");
+    assert_eq!(status, "under_review");
     let lift = ok(xuncha(
         d,
         &[
@@ -133,7 +170,10 @@ fn verdicts_demote_a_rule_an_admin_lifts_it_and_they_export_as_records_eval_read
     .unwrap();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("not demoted"));
-    assert_eq!(file_age_posting(d, "age-after-lift"), "new");
+    let (after, status) = file_age_posting(d, "age-after-lift");
+    assert_eq!(status, "new");
+    // `run --once` sends what it queued before it exits.
+    assert_eq!(*pushed.lock().unwrap(), [after], "{held} was not pushed");
     let history = lines(&ok(xuncha(
         d,
         &["rules", "demotion", "history", RULE, "--format", "jsonl"],

@@ -182,7 +182,7 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
             }
             let source = KafkaSource::new(k, metrics.clone())?;
             let mut leads = WithAlerts::new(KafkaLeadSink::new(k)?, alerts.clone());
-            if let Some(store) = demotions_for_scanner(&config, &alerts).await? {
+            if let Some(store) = demotions_for_scanner(&config, &alerts).await {
                 leads = leads.demotions(store);
             }
             let dead = KafkaDeadLetterSink::new(k)?;
@@ -214,25 +214,32 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
 
 /// Where a Kafka-mode scanner that alerts learns which rules are demoted: the team's case
 /// store, when `db` names a PostgreSQL database (the one `xuncha file` fills). Without
-/// one, its alerts cannot know, and the log says so once.
+/// one, or when it cannot be opened, its alerts cannot know (they go out, as before
+/// demotions existed), and the log says so once: a scanner does not stop for it.
 async fn demotions_for_scanner(
     config: &Config,
     alerts: &Alerts,
-) -> anyhow::Result<Option<Arc<dyn xuncha_pipeline::webhook::Demotions>>> {
-    if alerts.webhooks().next().is_none() {
-        return Ok(None);
-    }
+) -> Option<Arc<dyn xuncha_pipeline::webhook::Demotions>> {
+    // Nothing to hold back without a webhook.
+    alerts.webhooks().next()?;
     match xuncha_cases::Location::parse(&config.db) {
-        xuncha_cases::Location::Postgres(_) => {
-            let store = super::open_store(config).await?;
-            Ok(Some(store as Arc<dyn xuncha_pipeline::webhook::Demotions>))
-        }
+        xuncha_cases::Location::Postgres(_) => match super::open_store(config).await {
+            Ok(store) => Some(store as Arc<dyn xuncha_pipeline::webhook::Demotions>),
+            Err(e) => {
+                tracing::warn!(
+                    error = %format!("{e:#}"),
+                    "the case store cannot be opened: this scanner's alerts do not know which \
+                     rules are demoted"
+                );
+                None
+            }
+        },
         xuncha_cases::Location::Sqlite(_) => {
             tracing::warn!(
                 "db names no PostgreSQL case store: this scanner's alerts do not know which rules \
                  are demoted (their leads are still filed under_review by `xuncha file`)"
             );
-            Ok(None)
+            None
         }
     }
 }
