@@ -35,7 +35,8 @@ pub enum Change {
     Status(Status),
     /// Give it to someone; the status becomes `assigned` if it was `new`.
     Assign(String),
-    /// Judge it; a false positive is also closed.
+    /// Judge it; a false positive is also closed, a confirmed lead that was under review
+    /// becomes new.
     Verdict(Verdict),
     /// Only write a note.
     Note,
@@ -187,6 +188,9 @@ impl CaseQueue {
                     }
                     if *v == Verdict::FalsePositive {
                         status_to(Status::Closed, &mut moves);
+                    } else if status == Status::UnderReview.as_str() {
+                        // Reviewed and real: it joins the queue like any new lead.
+                        status_to(Status::New, &mut moves);
                     }
                 }
                 Change::Note => {}

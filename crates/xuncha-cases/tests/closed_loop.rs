@@ -239,17 +239,21 @@ fn verdicts_demote_a_noisy_rule_and_an_admin_lifts_it() {
             assert_eq!(mixed.status, Status::New);
             assert_eq!(events[0].to.as_deref(), Some("under_review"));
             assert!(events[0].note.as_deref().unwrap().contains("NOISY"));
-            // A further verdict does not demote it twice; the figures show it demoted.
+            // A further verdict does not demote it twice; the figures show it demoted. A lead
+            // held for review and confirmed joins the queue as new.
             let stats = tokio::task::block_in_place(|| {
                 let again = verdict(&q, "noisy-5", Verdict::FalsePositive, &now());
                 assert!(again.is_empty());
+                verdict(&q, "noisy-6", Verdict::Confirmed, &now());
+                assert_eq!(q.get("noisy-6").unwrap().unwrap().status, Status::New);
                 q.rule_stats("2000-01-01T00:00:00Z", None, 10).unwrap()
             });
             assert!(stats[0].demoted && stats[0].rule_id == "NOISY");
-            assert!(stats[0].interval.unwrap().high < 0.5);
+            assert_eq!((stats[0].confirmed, stats[0].false_positives), (1, 6));
 
             // An admin lifts the demotion; verdicts on leads filed before the lift no
-            // longer count, so dismissing the lead held for review does not demote again.
+            // longer count, so dismissing a lead filed under the demotion does not demote
+            // again.
             let lifted = tokio::task::block_in_place(|| {
                 let e = q
                     .lift_demotion("NOISY", "admin-wang", "rule narrowed in 2026.12", &now())
@@ -264,7 +268,7 @@ fn verdicts_demote_a_noisy_rule_and_an_admin_lifts_it() {
             assert_eq!(lifted.action, RuleAction::Lifted);
             assert_eq!(
                 lifted.verdicts,
-                v(8, 0, 6),
+                v(8, 1, 6),
                 "the lift records what it was lifted against"
             );
             file(lead("noisy-7", &["NOISY"])).await;
