@@ -234,9 +234,20 @@ impl CaseQueue {
                     });
                 }
             }
-            let demoted = if moves.iter().any(|(action, ..)| *action == "verdict") {
+            let verdict_to = moves
+                .iter()
+                .find(|(action, ..)| *action == "verdict")
+                .map(|(.., to)| to.clone());
+            let demoted = if let Some(v) = verdict_to {
                 let lead: xuncha_core::Lead =
                     serde_json::from_str(&lead_json).context("a stored lead's JSON")?;
+                // The rules' figures read the verdict beside each rule of the lead.
+                for rule in lead.rule_ids() {
+                    tx.exec(
+                        "UPDATE lead_rules SET lead_verdict = $3 WHERE rule_id = $1 AND lead_id = $2",
+                        &[rule.into(), lead_id.into(), (&v).into()],
+                    )?;
+                }
                 demotion::after_verdict(tx, &self.demotion, &lead, actor, at)?
             } else {
                 Vec::new()

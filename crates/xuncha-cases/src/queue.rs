@@ -489,8 +489,9 @@ impl CaseQueue {
                     rules.dedup();
                     for r in rules {
                         tx.exec(
-                            "INSERT INTO lead_rules (rule_id, lead_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                            &[r.into(), (&l.lead_id).into()],
+                            "INSERT INTO lead_rules (rule_id, lead_id, lead_first_seen) VALUES ($1, $2, $3)
+                             ON CONFLICT DO NOTHING",
+                            &[r.into(), (&l.lead_id).into(), seen_at.into()],
                         )?;
                     }
                     for d in &l.posting.divisions {

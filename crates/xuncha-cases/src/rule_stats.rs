@@ -1,7 +1,8 @@
 //! What the analysts' verdicts say of each rule: its leads over a window, how many were
 //! confirmed, dismissed as false positives or not judged yet, and its precision with a
-//! Wilson 95% interval. One aggregate query over the `lead_rules` facet table, a page of
-//! rules at a time.
+//! Wilson 95% interval. One aggregate query over the `lead_rules` facet table, which keeps
+//! each lead's first sighting and verdict beside each rule that found it (in the index
+//! `lead_rules_verdicts`), a page of rules at a time.
 
 use serde::Serialize;
 
@@ -144,10 +145,9 @@ pub(crate) fn verdicts_of(tx: &mut dyn Tx, rule_id: &str, from: &str) -> anyhow:
     let mut row = tx
         .query_opt(
             "SELECT COUNT(*),
-                    SUM(CASE WHEN l.verdict = 'confirmed' THEN 1 ELSE 0 END),
-                    SUM(CASE WHEN l.verdict = 'false_positive' THEN 1 ELSE 0 END)
-             FROM lead_rules r JOIN leads l ON l.lead_id = r.lead_id
-             WHERE r.rule_id = $1 AND l.first_seen >= $2",
+                    SUM(CASE WHEN lead_verdict = 'confirmed' THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN lead_verdict = 'false_positive' THEN 1 ELSE 0 END)
+             FROM lead_rules WHERE rule_id = $1 AND lead_first_seen >= $2",
             &[rule_id.into(), from.into()],
         )?
         .ok_or_else(|| anyhow::anyhow!("an aggregate returned no row"))?;
@@ -166,12 +166,12 @@ impl CaseQueue {
     ) -> anyhow::Result<Vec<RuleStats>> {
         let sql = format!(
             "WITH w AS (
-                 SELECT r.rule_id, COUNT(*) AS leads,
-                        SUM(CASE WHEN l.verdict = 'confirmed' THEN 1 ELSE 0 END) AS confirmed,
-                        SUM(CASE WHEN l.verdict = 'false_positive' THEN 1 ELSE 0 END) AS fps
-                 FROM lead_rules r JOIN leads l ON l.lead_id = r.lead_id
-                 WHERE l.first_seen >= $1 AND r.rule_id > $2
-                 GROUP BY r.rule_id),
+                 SELECT rule_id, COUNT(*) AS leads,
+                        SUM(CASE WHEN lead_verdict = 'confirmed' THEN 1 ELSE 0 END) AS confirmed,
+                        SUM(CASE WHEN lead_verdict = 'false_positive' THEN 1 ELSE 0 END) AS fps
+                 FROM lead_rules
+                 WHERE lead_first_seen >= $1 AND rule_id > $2
+                 GROUP BY rule_id),
              k AS (SELECT rule_id FROM w
                    UNION SELECT rule_id FROM rule_standing WHERE rule_id > $2)
              SELECT k.rule_id, w.leads, w.confirmed, w.fps, s.demoted, s.since, s.lifted_at

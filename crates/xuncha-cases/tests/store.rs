@@ -591,6 +591,16 @@ fn a_sqlite_file_of_an_unversioned_release_is_upgraded_with_its_rows() {
         ..Filter::default()
     };
     assert_eq!(q.list(&by_rule).unwrap().len(), 2);
+    // …and so are the rule's figures, the dismissal among them.
+    let stats = q.rule_stats("2026-01-01T00:00:00Z", None, 10).unwrap();
+    assert_eq!(
+        (
+            stats[0].rule_id.as_str(),
+            stats[0].leads,
+            stats[0].false_positives
+        ),
+        ("R", 2, 1)
+    );
     drop(q);
     let q = CaseQueue::open(&path).unwrap();
     assert_eq!(q.count().unwrap(), 2);

@@ -7,7 +7,17 @@ ALTER TABLE leads DROP CONSTRAINT leads_status_check;
 ALTER TABLE leads ADD CONSTRAINT leads_status_check
     CHECK (status IN ('new', 'assigned', 'closed', 'under_review'));
 
--- 2. Where each rule stands: one row per rule ever demoted. `lifted_at` is the last lift;
+-- 2. Each rule's verdicts by time, for its figures: every lead's first sighting and
+-- verdict beside each rule that found it, so that a rule's precision over a window is a
+-- range of one index, not a lookup of every lead. The store keeps them in step with the
+-- lead (written on filing and with each verdict).
+ALTER TABLE lead_rules ADD COLUMN lead_first_seen TEXT;
+ALTER TABLE lead_rules ADD COLUMN lead_verdict TEXT;
+UPDATE lead_rules SET lead_first_seen = leads.first_seen, lead_verdict = leads.verdict
+    FROM leads WHERE leads.lead_id = lead_rules.lead_id;
+CREATE INDEX lead_rules_verdicts ON lead_rules (rule_id, lead_first_seen, lead_verdict);
+
+-- 3. Where each rule stands: one row per rule ever demoted. `lifted_at` is the last lift;
 -- verdicts count towards a new demotion only for leads first seen after it.
 CREATE TABLE rule_standing (
     rule_id   TEXT PRIMARY KEY,
@@ -16,7 +26,7 @@ CREATE TABLE rule_standing (
     lifted_at TEXT
 );
 
--- 3. Every demotion and lift, with its reason and the figures it rested on; append-only.
+-- 4. Every demotion and lift, with its reason and the figures it rested on; append-only.
 CREATE TABLE rule_events (
     id              BIGSERIAL PRIMARY KEY,
     rule_id         TEXT NOT NULL,
