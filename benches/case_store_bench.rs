@@ -5,7 +5,9 @@
 //! - `leads list` on a queue of N leads: the first page of 50 under each analyst's filter
 //!   (none, category, status, source, region, rule, a combination, and the 20th page by
 //!   cursor), median and worst of 20 runs;
-//! - `leads count` by category and by region.
+//! - `leads count` by category and by region;
+//! - `rules stats` over the whole queue (60 rules), and a verdict with its demotion test
+//!   (an aggregate over the judged rule's ~1/60 of the queue), median and worst of 20.
 //!
 //! ```sh
 //! cargo run --release -p xuncha-benches --bin case-store-bench -- 1000000
@@ -21,7 +23,7 @@ mod postgres_cluster;
 
 use std::time::{Duration, Instant};
 
-use xuncha_cases::{CaseQueue, Cursor, Facet, Filter, Location, Status};
+use xuncha_cases::{CaseQueue, Change, Cursor, Facet, Filter, Location, Status, Verdict};
 use xuncha_core::{Category, Finding, Lead, LegalRef, PostingRef, Severity, Span, LEAD_SCHEMA};
 
 const BATCH: usize = 500;
@@ -178,6 +180,35 @@ fn measure(name: &str, q: &CaseQueue, n: usize) {
             "count by {facet:<10} {groups:>3} groups  median {median:>10.2?}  worst {worst:>10.2?}"
         );
     }
+    let mut rules = 0;
+    let (median, worst) = time_it(|| {
+        rules = q
+            .rule_stats("2000-01-01T00:00:00Z", None, 1000)
+            .unwrap()
+            .len()
+    });
+    println!(
+        "rules stats, whole queue {rules:>3} rules  median {median:>10.2?}  worst {worst:>10.2?}"
+    );
+    // Each verdict changes (confirmed, then false positive, …), so each runs the test.
+    let judged = lead(7).0.lead_id;
+    let mut flip = false;
+    let (median, worst) = time_it(|| {
+        flip = !flip;
+        let v = if flip {
+            Verdict::Confirmed
+        } else {
+            Verdict::FalsePositive
+        };
+        let at = xuncha_core::now_rfc3339();
+        q.apply(&judged, &Change::Verdict(v), "bench", None, &at)
+            .unwrap()
+            .expect("the lead exists");
+    });
+    println!(
+        "verdict + demotion test ({} leads of its rule)  median {median:>10.2?}  worst {worst:>10.2?}",
+        n / 60
+    );
 }
 
 fn main() {

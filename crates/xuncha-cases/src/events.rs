@@ -10,6 +10,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::db::{col, Tx};
+use crate::demotion::{self, RuleEvent};
 use crate::queue::{CaseQueue, Status};
 
 /// The longest actor name and note accepted: a case file line, not a document.
@@ -34,7 +35,8 @@ pub enum Change {
     Status(Status),
     /// Give it to someone; the status becomes `assigned` if it was `new`.
     Assign(String),
-    /// Judge it; a false positive is also closed.
+    /// Judge it; a false positive is also closed, a confirmed lead that was under review
+    /// becomes new.
     Verdict(Verdict),
     /// Only write a note.
     Note,
@@ -55,6 +57,15 @@ pub struct Event {
     pub to: Option<String>,
     /// The analyst's note.
     pub note: Option<String>,
+}
+
+/// What a change did: the lead's events, and the rules its verdict demoted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    /// The events written to the lead's timeline.
+    pub events: Vec<Event>,
+    /// The demotions the verdict brought about (each rule of the lead is tested).
+    pub demoted: Vec<RuleEvent>,
 }
 
 /// Appends one event.
@@ -137,7 +148,8 @@ pub(crate) fn change_in(
             if assignee.as_deref() != Some(who.as_str()) {
                 moves.push(("assign", "assigned_to", assignee.clone(), who.clone()));
             }
-            if status == Status::New.as_str() {
+            // A lead waiting for review is taken up like a new one.
+            if status == Status::New.as_str() || status == Status::UnderReview.as_str() {
                 status_to(Status::Assigned, &mut moves);
             }
         }
@@ -147,6 +159,8 @@ pub(crate) fn change_in(
             }
             if *v == Verdict::FalsePositive {
                 status_to(Status::Closed, &mut moves);
+            } else if status == Status::UnderReview.as_str() {
+                status_to(Status::New, &mut moves);
             }
         }
         Change::Note => {}
@@ -193,7 +207,7 @@ pub(crate) fn change_in(
     Ok(Some(written))
 }
 
-fn check_text(what: &str, s: &str, max: usize) -> anyhow::Result<()> {
+pub(crate) fn check_text(what: &str, s: &str, max: usize) -> anyhow::Result<()> {
     anyhow::ensure!(!s.trim().is_empty(), "the {what} is empty");
     let n = s.chars().count();
     anyhow::ensure!(
@@ -215,10 +229,164 @@ impl CaseQueue {
         note: Option<&str>,
         at: &str,
     ) -> anyhow::Result<Option<Vec<Event>>> {
+        Ok(self
+            .apply(lead_id, change, actor, note, at)?
+            .map(|a| a.events))
+    }
+
+    /// [`CaseQueue::change`], also saying which rules a verdict demoted: a new verdict
+    /// tests each rule of the lead against the demotion policy in the same transaction.
+    pub fn apply(
+        &self,
+        lead_id: &str,
+        change: &Change,
+        actor: &str,
+        note: Option<&str>,
+        at: &str,
+    ) -> anyhow::Result<Option<Applied>> {
         check_change(change, actor, note)?;
-        let postgres = self.db.is_postgres();
-        self.db
-            .tx(|tx| change_in(tx, postgres, lead_id, change, actor, note, at))
+        let applied = self.db.tx(|tx| {
+            // FOR UPDATE: a second analyst changing the same lead waits for the first and
+            // then sees the first's change, never overwrites it unseen (SQLite's write lock
+            // is taken when the transaction begins, which does the same).
+            let lock = if self.db.is_postgres() {
+                " FOR UPDATE"
+            } else {
+                ""
+            };
+            let Some(mut row) = tx.query_opt(
+                &format!(
+                    "SELECT status, assigned_to, verdict, lead_json FROM leads WHERE lead_id = $1{lock}"
+                ),
+                &[lead_id.into()],
+            )?
+            else {
+                return Ok(None);
+            };
+            let status = col(&mut row)?.text()?;
+            let assignee = col(&mut row)?.opt_text()?;
+            let verdict = col(&mut row)?.opt_text()?;
+            let lead_json = col(&mut row)?.text()?;
+            // (action, column, from, to) of each attribute that moves.
+            let mut moves: Vec<(&str, &str, Option<String>, String)> = Vec::new();
+            let status_to = |to: Status, moves: &mut Vec<_>| {
+                if status != to.as_str() {
+                    moves.push(("status", "status", Some(status.clone()), to.as_str().into()));
+                }
+            };
+            match change {
+                Change::Status(s) => status_to(*s, &mut moves),
+                Change::Assign(who) => {
+                    if assignee.as_deref() != Some(who.as_str()) {
+                        moves.push(("assign", "assigned_to", assignee.clone(), who.clone()));
+                    }
+                    // A lead waiting for review is taken up like a new one.
+                    if status == Status::New.as_str() || status == Status::UnderReview.as_str() {
+                        status_to(Status::Assigned, &mut moves);
+                    }
+                }
+                Change::Verdict(v) => {
+                    if verdict.as_deref() != Some(v.as_str()) {
+                        moves.push(("verdict", "verdict", verdict.clone(), v.as_str().into()));
+                    }
+                    if *v == Verdict::FalsePositive {
+                        status_to(Status::Closed, &mut moves);
+                    } else if status == Status::UnderReview.as_str() {
+                        // Reviewed and real: it joins the queue like any new lead.
+                        status_to(Status::New, &mut moves);
+                    }
+                }
+                Change::Note => {}
+            }
+            let mut written = Vec::new();
+            for (i, (action, column, from, to)) in moves.iter().enumerate() {
+                tx.exec(
+                    &format!("UPDATE leads SET {column} = $2 WHERE lead_id = $1"),
+                    &[lead_id.into(), to.into()],
+                )?;
+                // The note goes with the first change it explains.
+                let note = if i == 0 { note } else { None };
+                append(
+                    tx,
+                    lead_id,
+                    at,
+                    actor,
+                    action,
+                    (from.as_deref(), Some(to)),
+                    note,
+                )?;
+                written.push(Event {
+                    at: at.into(),
+                    actor: actor.into(),
+                    action: (*action).into(),
+                    from: from.clone(),
+                    to: Some(to.clone()),
+                    note: note.map(str::to_string),
+                });
+            }
+            if moves.is_empty() {
+                if let Some(n) = note {
+                    append(tx, lead_id, at, actor, "note", (None, None), Some(n))?;
+                    written.push(Event {
+                        at: at.into(),
+                        actor: actor.into(),
+                        action: "note".into(),
+                        from: None,
+                        to: None,
+                        note: Some(n.into()),
+                    });
+                }
+            }
+            let verdict_to = moves
+                .iter()
+                .find(|(action, ..)| *action == "verdict")
+                .map(|(.., to)| to.clone());
+            let demoted = if let Some(v) = verdict_to {
+                let lead: xuncha_core::Lead =
+                    serde_json::from_str(&lead_json).context("a stored lead's JSON")?;
+                // The rules' figures read the verdict beside each rule of the lead.
+                for rule in lead.rule_ids() {
+                    tx.exec(
+                        "UPDATE lead_rules SET lead_verdict = $3 WHERE rule_id = $1 AND lead_id = $2",
+                        &[rule.into(), lead_id.into(), (&v).into()],
+                    )?;
+                }
+                demotion::after_verdict(tx, &self.demotion, &lead, actor, at)?
+            } else {
+                Vec::new()
+            };
+            Ok(Some(Applied {
+                events: written,
+                demoted,
+            }))
+        })?;
+        if applied.as_ref().is_some_and(|a| !a.demoted.is_empty()) {
+            self.demoted_cache.forget();
+        }
+        Ok(applied)
+    }
+
+    /// The event of each lead's standing verdict (the last verdict given), by lead id; a
+    /// lead without a verdict is left out. One transaction, one indexed read per lead.
+    pub fn verdict_events(
+        &self,
+        lead_ids: &[&str],
+    ) -> anyhow::Result<std::collections::HashMap<String, Event>> {
+        self.db.tx(|tx| {
+            let mut found = std::collections::HashMap::new();
+            for id in lead_ids {
+                let Some(mut r) = tx.query_opt(
+                    "SELECT at, actor, action, from_value, to_value, note FROM lead_events
+                     WHERE lead_id = $1 AND action = 'verdict' ORDER BY id DESC LIMIT 1",
+                    &[(*id).into()],
+                )?
+                else {
+                    continue;
+                };
+                found.insert(id.to_string(), event_row(&mut r)?);
+            }
+            Ok(found)
+        })
     }
 
     /// A lead's timeline, oldest first.
@@ -231,17 +399,20 @@ impl CaseQueue {
             )
         })?;
         rows.into_iter()
-            .map(|mut r| {
-                Ok(Event {
-                    at: col(&mut r)?.text()?,
-                    actor: col(&mut r)?.text()?,
-                    action: col(&mut r)?.text()?,
-                    from: col(&mut r)?.opt_text()?,
-                    to: col(&mut r)?.opt_text()?,
-                    note: col(&mut r)?.opt_text()?,
-                })
-            })
+            .map(|mut r| event_row(&mut r))
             .collect::<anyhow::Result<_>>()
             .context("reading a lead's events")
     }
+}
+
+/// An event of the columns at, actor, action, from_value, to_value, note.
+fn event_row(r: &mut crate::db::Row) -> anyhow::Result<Event> {
+    Ok(Event {
+        at: col(r)?.text()?,
+        actor: col(r)?.text()?,
+        action: col(r)?.text()?,
+        from: col(r)?.opt_text()?,
+        to: col(r)?.opt_text()?,
+        note: col(r)?.opt_text()?,
+    })
 }

@@ -10,6 +10,7 @@ use xuncha_core::{rfc3339_seconds, Category, Lead, RecheckOutcome, Severity};
 use xuncha_pipeline::DeadLetter;
 
 use crate::db::{self, col, Db, Location, Row, Tx, Value};
+use crate::demotion::{self, DemotedCache, DemotionPolicy};
 use crate::events::{self, Verdict};
 
 xuncha_core::str_enum! {
@@ -22,6 +23,9 @@ xuncha_core::str_enum! {
         Assigned => "assigned",
         /// Dealt with.
         Closed => "closed",
+        /// Found only by demoted rules: filed without an alert, for an analyst to look at
+        /// when the new leads are done.
+        UnderReview => "under_review",
     }
 }
 
@@ -247,6 +251,8 @@ pub struct CaseQueue {
     location: Location,
     gone_after: Duration,
     pub(crate) max_publishers: usize,
+    pub(crate) demotion: DemotionPolicy,
+    pub(crate) demoted_cache: DemotedCache,
 }
 
 /// How far apart two rechecks that find a posting gone must be to confirm it, unless the
@@ -390,7 +396,16 @@ impl CaseQueue {
             location: location.clone(),
             gone_after: GONE_CONFIRMED_AFTER,
             max_publishers: crate::campaigns::DEFAULT_MAX_PUBLISHERS_PER_KEY,
+            demotion: DemotionPolicy::default(),
+            demoted_cache: DemotedCache::default(),
         })
+    }
+
+    /// When verdicts demote a rule (default [`DemotionPolicy::default`]): every process
+    /// that records verdicts should be given the same settings.
+    pub fn demotion(mut self, policy: DemotionPolicy) -> CaseQueue {
+        self.demotion = policy;
+        self
     }
 
     /// How far apart two rechecks that find a posting gone must be to confirm it
@@ -406,7 +421,9 @@ impl CaseQueue {
     }
 
     /// Inserts new leads and moves `last_seen` of known ones, and puts each lead's posting
-    /// in its campaign, in one transaction. Returns how many were new.
+    /// in its campaign, in one transaction. Returns how many were new. A new lead that only
+    /// demoted rules found is filed `under_review` (the filing event says which rules), any
+    /// other as `new`.
     pub fn upsert(&self, leads: &[Lead], seen_at: &str) -> anyhow::Result<usize> {
         // The legal texts are stored once per rules version, not in every lead.
         let mut stored = Vec::with_capacity(leads.len());
@@ -428,8 +445,9 @@ impl CaseQueue {
         texts.sort();
         texts.dedup();
         let (postgres, bound) = (self.db.is_postgres(), self.max_publishers);
-        self.db.tx(|tx| {
+        let (new, demoted) = self.db.tx(|tx| {
             crate::campaigns::lock(tx, postgres)?;
+            let demoted = demotion::read_demoted(tx)?;
             for [version, law, article, text] in &texts {
                 tx.exec(
                     "INSERT INTO law_texts (rules_version, law, article, text) VALUES ($1, $2, $3, $4)
@@ -442,8 +460,9 @@ impl CaseQueue {
                 let mut row = tx
                     .query_opt(
                         "INSERT INTO leads (lead_id, posting_id, category, severity, severity_rank, score, url,
-                                            source, publisher, rules_version, first_seen, last_seen, lead_json)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)
+                                            source, publisher, rules_version, first_seen, last_seen, lead_json,
+                                            status)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)
                          ON CONFLICT (lead_id) DO UPDATE
                              SET last_seen = excluded.last_seen, seen_count = leads.seen_count + 1
                          RETURNING seen_count, status",
@@ -460,6 +479,13 @@ impl CaseQueue {
                             (&l.rules_version).into(),
                             seen_at.into(),
                             json.into(),
+                            if l.found_only_by(&demoted) {
+                                Status::UnderReview
+                            } else {
+                                Status::New
+                            }
+                            .as_str()
+                            .into(),
                         ],
                     )?
                     .context("an upsert returned no row")?;
@@ -473,8 +499,9 @@ impl CaseQueue {
                     rules.dedup();
                     for r in rules {
                         tx.exec(
-                            "INSERT INTO lead_rules (rule_id, lead_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                            &[r.into(), (&l.lead_id).into()],
+                            "INSERT INTO lead_rules (rule_id, lead_id, lead_first_seen) VALUES ($1, $2, $3)
+                             ON CONFLICT DO NOTHING",
+                            &[r.into(), (&l.lead_id).into(), seen_at.into()],
                         )?;
                     }
                     for d in &l.posting.divisions {
@@ -483,7 +510,23 @@ impl CaseQueue {
                             &[d.into(), (&l.lead_id).into()],
                         )?;
                     }
-                    events::append(tx, &l.lead_id, seen_at, "scan", "filed", (None, None), None)?;
+                    if status == Status::UnderReview.as_str() {
+                        let note = format!(
+                            "found only by demoted rules ({}): not alerted",
+                            l.rule_ids().join(", ")
+                        );
+                        events::append(
+                            tx,
+                            &l.lead_id,
+                            seen_at,
+                            "scan",
+                            "filed",
+                            (None, Some(Status::UnderReview.as_str())),
+                            Some(&note),
+                        )?;
+                    } else {
+                        events::append(tx, &l.lead_id, seen_at, "scan", "filed", (None, None), None)?;
+                    }
                 } else if status == Status::Closed.as_str() {
                     // A closed lead is never reopened by a scan, but the case file shows
                     // the posting was still up. Open leads count sightings in seen_count.
@@ -491,8 +534,11 @@ impl CaseQueue {
                 }
                 crate::campaigns::place(tx, l, seen_at, bound, count == 1)?;
             }
-            Ok(new)
-        })
+            Ok((new, demoted))
+        })?;
+        // The alerts that follow this filing ask the same question: give them this answer.
+        self.demoted_cache.put(std::sync::Arc::new(demoted));
+        Ok(new)
     }
 
     /// Files dead letters; the same origin and reason is filed once.
@@ -595,7 +641,7 @@ impl CaseQueue {
         })
     }
 
-    /// Open leads (status `new` or `assigned`) with a posting URL, not found gone, and
+    /// Open leads (status `new`, `assigned` or `under_review`) with a posting URL, not found gone, and
     /// never rechecked or last rechecked before `now - recheck_after`: never-checked first,
     /// then the longest unchecked. At most `limit` of them when given.
     pub fn due_for_recheck(
@@ -607,7 +653,7 @@ impl CaseQueue {
         let cutoff = rfc3339_seconds(now - recheck_after);
         let mut sql = String::from(
             "SELECT lead_id, posting_id, url, last_checked_at, lead_json FROM leads
-             WHERE status IN ('new', 'assigned') AND gone_at IS NULL
+             WHERE status IN ('new', 'assigned', 'under_review') AND gone_at IS NULL
                AND url IS NOT NULL AND url != ''
                AND (last_checked_at IS NULL OR last_checked_at <= $1)
              ORDER BY last_checked_at IS NOT NULL, last_checked_at, first_seen, lead_id",

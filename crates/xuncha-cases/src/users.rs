@@ -27,12 +27,17 @@ xuncha_core::str_enum! {
         Analyst => "analyst",
         /// Also assigns leads and reopens closed ones.
         Supervisor => "supervisor",
-        /// Also manages accounts.
+        /// Also manages accounts and lifts rule demotions.
         Admin => "admin",
     }
 }
 
 impl Role {
+    /// Whether the role may lift a rule's demotion.
+    pub fn may_lift_demotions(self) -> bool {
+        self == Role::Admin
+    }
+
     /// Whether the role may assign leads and reopen closed ones.
     pub fn may_assign(self) -> bool {
         matches!(self, Role::Supervisor | Role::Admin)

@@ -51,9 +51,43 @@ pub fn deserialize_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration,
     }
 }
 
-/// serde: a duration written back as humantime writes it (`"1h 30m"`).
+/// A duration in whole days, hours, minutes, seconds and milliseconds, as settings write it
+/// and [`parse_duration`] reads it back: `"90d"`, `"1h30m"`, `"500ms"`, `"0s"`. (humantime's
+/// own form counts months of 30.44 days: 90 days would read "2months 29days 2h 52m 48s".)
+///
+/// ```
+/// use std::time::Duration;
+/// use xuncha_core::{format_duration, parse_duration};
+/// assert_eq!(format_duration(Duration::from_secs(90 * 86_400)), "90d");
+/// assert_eq!(format_duration(Duration::from_millis(5_400_250)), "1h30m250ms");
+/// assert_eq!(format_duration(Duration::ZERO), "0s");
+/// let d = Duration::from_millis(93_784_005);
+/// assert_eq!(parse_duration(&format_duration(d)).unwrap(), d);
+/// ```
+pub fn format_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    let parts = [
+        (secs / 86_400, "d"),
+        (secs / 3600 % 24, "h"),
+        (secs / 60 % 60, "m"),
+        (secs % 60, "s"),
+        (u64::from(d.subsec_millis()), "ms"),
+    ];
+    let s: String = parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    if s.is_empty() {
+        "0s".into()
+    } else {
+        s
+    }
+}
+
+/// serde: a duration written back as [`format_duration`] writes it (`"1h30m"`).
 pub fn serialize_duration<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&humantime::format_duration(*d).to_string())
+    s.serialize_str(&format_duration(*d))
 }
 
 #[cfg(test)]

@@ -362,6 +362,35 @@ impl Lead {
         }
         ids
     }
+
+    /// Whether the lead has findings and every one of them comes from one of `rules`: a
+    /// lead that only demoted rules found is filed for review and not alerted, while one
+    /// that any other rule backs stands as usual.
+    ///
+    /// ```
+    /// # use std::collections::HashSet;
+    /// # use xuncha_core::{Category, Finding, Lead, PostingRef, Severity, Span, LEAD_SCHEMA};
+    /// let finding = |rule: &str| Finding {
+    ///     rule_id: rule.into(), field: "description".into(), span: Span::new(0, 3),
+    ///     matched: "押金".into(), context: "押金".into(),
+    /// };
+    /// let mut lead = Lead {
+    ///     schema: LEAD_SCHEMA.into(), lead_id: "l".into(), category: Category::FeeDeposit,
+    ///     severity: Severity::Illegal, score: 0.9, findings: vec![finding("A")],
+    ///     findings_unexamined: 0, legal_basis: vec![], penalty: None,
+    ///     posting: PostingRef::default(), detected_at: String::new(),
+    ///     rules_version: String::new(), scanner_version: String::new(), licence: None,
+    /// };
+    /// let demoted: HashSet<String> = ["A".to_string()].into();
+    /// assert!(lead.found_only_by(&demoted));
+    /// lead.findings.push(finding("B"));
+    /// assert!(!lead.found_only_by(&demoted), "B still backs it");
+    /// lead.findings.clear();
+    /// assert!(!lead.found_only_by(&demoted), "no finding, no rule to blame");
+    /// ```
+    pub fn found_only_by(&self, rules: &std::collections::HashSet<String>) -> bool {
+        !self.findings.is_empty() && self.findings.iter().all(|f| rules.contains(&f.rule_id))
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ mod sync;
 
 pub use category::{Category, Family, ParseCategoryError, ParseSeverityError, Severity};
 pub use clock::{now_rfc3339, rfc3339, rfc3339_seconds};
-pub use duration::{deserialize_duration, parse_duration, serialize_duration};
+pub use duration::{deserialize_duration, format_duration, parse_duration, serialize_duration};
 pub use frontier::{BoxFuture, Frontier, FrontierEntry, FrontierError, PageKind};
 pub use hash::{hex, lead_id, sha256_hex};
 pub use lead::{

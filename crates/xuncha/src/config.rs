@@ -203,6 +203,8 @@ pub struct Config {
     pub recheck: RecheckConfig,
     /// Grouping leads into campaigns as they are filed.
     pub campaigns: CampaignSettings,
+    /// When verdicts demote a rule (read by every command that records verdicts).
+    pub demotion: xuncha_cases::DemotionPolicy,
     /// Logs.
     pub log: Log,
 }
@@ -223,6 +225,7 @@ impl Default for Config {
             alerts: AlertSettings::default(),
             recheck: RecheckConfig::default(),
             campaigns: CampaignSettings::default(),
+            demotion: xuncha_cases::DemotionPolicy::default(),
             log: Log::default(),
         }
     }
@@ -363,6 +366,7 @@ impl Config {
                 "{key} ({var}) must be at least {least}, not {value}{why}"
             );
         }
+        self.demotion.validate()?;
         if self.mode == Mode::Embedded {
             // The shipped default folder is made on first run; any other is the operator's
             // and must exist, so a mistyped path is an error, not a new empty queue.
@@ -513,6 +517,7 @@ mod tests {
             assert!(e(jail, "XUNCHA_SCAN__MAX_RECORD_BYTES", "0").contains("max_record_bytes"));
             assert!(e(jail, "XUNCHA_INBOX__POLL_MS", "0").contains("inbox.poll_ms"));
             assert!(e(jail, "XUNCHA_DB", "/nonexistent/typo/x.db").contains("/nonexistent/typo"));
+            assert!(e(jail, "XUNCHA_DEMOTION__FLOOR", "2").contains("demotion.floor"));
             let unknown = e(jail, "XUNCHA_SCAM__BATCH_SIZE", "5");
             assert!(
                 unknown.contains("XUNCHA_SCAM__BATCH_SIZE") && unknown.contains("scan"),
@@ -530,6 +535,7 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
         let c = Config::load(Some(&root.join("default.toml"))).unwrap();
         assert_eq!(c.mode, Mode::Embedded);
+        assert_eq!(c.demotion, xuncha_cases::DemotionPolicy::default());
         let c = Config::load(Some(&root.join("kafka.toml"))).unwrap();
         assert_eq!(c.mode, Mode::Kafka);
         assert_eq!(c.crawl.frontier, FrontierKind::Kafka);

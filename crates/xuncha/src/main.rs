@@ -3,6 +3,7 @@
 mod cmd;
 mod config;
 mod input;
+mod labelled;
 mod neutralise;
 mod output;
 mod recheck;
@@ -30,7 +31,7 @@ struct Cli {
 enum Command {
     /// Scan postings (JSONL files or stdin) and print the leads they raise.
     Scan(cmd::scan::Args),
-    /// Check, test and explain the rule packs.
+    /// Check, test and explain the rule packs; their figures from verdicts, and demotions.
     Rules {
         #[command(subcommand)]
         command: cmd::rules::Command,
@@ -47,6 +48,8 @@ enum Command {
     Leads {
         #[command(flatten)]
         db: cmd::leads::Db,
+        #[command(flatten)]
+        settings: cmd::SettingsArg,
         #[command(subcommand)]
         command: cmd::leads::Command,
     },
@@ -95,7 +98,11 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Crawl(args) => cmd::crawl::run(args),
         Command::File(args) => cmd::file::run(args),
-        Command::Leads { db, command } => cmd::leads::run(db, command),
+        Command::Leads {
+            db,
+            settings,
+            command,
+        } => cmd::leads::run(db, settings, command),
         Command::Campaigns { db, command } => cmd::campaigns::run(db, command),
         Command::Registry(args) => cmd::registry::run(args),
         Command::Schema(args) => cmd::schema::run(args),

@@ -11,12 +11,13 @@ use std::process::{Child, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use process::{checkout, ok, repo, xuncha};
+use process::{checkout, filed_examples, ok, repo, xuncha};
 
 const ANALYST: (&str, &str) = ("li", "analyst password 1");
 const SUPERVISOR: (&str, &str) = ("wang", "supervisor password 2");
 /// An account the tests disable.
 const LEAVER: (&str, &str) = ("zhao", "leaver password 3");
+const ADMIN: (&str, &str) = ("chen", "admin password 4");
 
 /// The store every test serves: filled once, shared (each test has its own server).
 struct Store {
@@ -78,22 +79,27 @@ fn store() -> &'static Store {
                 .find(|l| !l.contains("evil-1") && !l.contains("ring-"))
                 .unwrap(),
         );
-        for ((name, password), role) in [
+        for (user, role) in [
             (ANALYST, "analyst"),
             (SUPERVISOR, "supervisor"),
             (LEAVER, "analyst"),
         ] {
-            let mut add = xuncha(d, &["users", "add", name, "--role", role])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            writeln!(add.stdin.take().unwrap(), "{password}").unwrap();
-            ok(add.wait_with_output().unwrap());
+            add_user(d, user, role);
         }
         Store { dir, lead, hostile }
     })
+}
+
+/// `xuncha users add`, the password on standard input.
+fn add_user(d: &Path, (name, password): (&str, &str), role: &str) {
+    let mut add = xuncha(d, &["users", "add", name, "--role", role])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(add.stdin.take().unwrap(), "{password}").unwrap();
+    ok(add.wait_with_output().unwrap());
 }
 
 /// A console on a free port, stopped when dropped.
@@ -634,4 +640,107 @@ fn a_disabled_account_loses_its_session_and_cannot_log_in() {
     .output()
     .unwrap();
     assert!(!as_arg.status.success());
+}
+
+/// A store of its own with one rule demoted by three dismissals (under a policy that
+/// demotes on three verdicts below 0.9), and an admin: the demotion is the only shared
+/// state the other tests must not see.
+#[test]
+fn the_rules_page_shows_a_demotion_that_only_an_admin_lifts_with_the_form_token() {
+    const RULE: &str = "DISC-AGE-001";
+    let dir = filed_examples();
+    let d = dir.path();
+    add_user(d, ANALYST, "analyst");
+    add_user(d, ADMIN, "admin");
+    let list = ok(xuncha(d, &["leads", "list", "--rule", RULE])
+        .output()
+        .unwrap());
+    for line in list.lines().skip(1).take(3) {
+        let id = line.split_whitespace().next().unwrap();
+        ok(
+            xuncha(d, &["leads", "mark", id, "false_positive", "--as", "li"])
+                .env("XUNCHA_DEMOTION__MIN_VERDICTS", "3")
+                .env("XUNCHA_DEMOTION__FLOOR", "0.9")
+                .output()
+                .unwrap(),
+        );
+    }
+    let c = serve(d);
+    let page = format!("/rules/{RULE}");
+    let lift = format!("/rules/{RULE}/lift");
+
+    let analyst = login(c.port, ANALYST);
+    let rules = get(c.port, "/rules", &analyst);
+    assert_eq!(rules.status, 200);
+    let row = rules
+        .body
+        .split("<tr>")
+        .find(|r| r.contains(&format!(">{RULE}<")))
+        .expect(&rules.body);
+    assert!(row.contains("demoted"), "{row}");
+    let shown = get(c.port, &page, &analyst);
+    assert!(shown.body.contains("Only an admin lifts"), "{}", shown.body);
+    assert!(!shown.body.contains(&format!("action=\"{lift}\"")));
+    let csrf = shown.csrf();
+    let r = request(
+        c.port,
+        "POST",
+        &lift,
+        Some(&analyst),
+        Some(&format!("csrf={csrf}&note=ok")),
+    );
+    assert_eq!(r.status, 403, "an analyst: {r:?}");
+
+    let admin = login(c.port, ADMIN);
+    let shown = get(c.port, &page, &admin);
+    assert!(
+        shown.body.contains(&format!("action=\"{lift}\"")),
+        "{}",
+        shown.body
+    );
+    let csrf = shown.csrf();
+    let r = request(c.port, "POST", &lift, Some(&admin), Some("note=no+token"));
+    assert_eq!(r.status, 403, "no token: {r:?}");
+    let r = request(
+        c.port,
+        "POST",
+        &lift,
+        Some(&admin),
+        Some(&format!("csrf={csrf}&note=+")),
+    );
+    assert_eq!(r.status, 400, "no reason: {r:?}");
+    let still = ok(xuncha(d, &["rules", "stats", "--format", "jsonl"])
+        .output()
+        .unwrap());
+    assert!(
+        still.contains(&format!(r#""rule_id":"{RULE}""#)) && still.contains(r#""demoted":true"#)
+    );
+
+    let note = "规则已收窄 <b>见变更</b>";
+    let form = format!("csrf={csrf}&note={}", enc(note));
+    let r = request(c.port, "POST", &lift, Some(&admin), Some(&form));
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(r.header("location"), Some(page.as_str()));
+    let r = request(c.port, "POST", &lift, Some(&admin), Some(&form));
+    assert_eq!(r.status, 409, "lifted once: {r:?}");
+
+    let shown = get(c.port, &page, &admin);
+    assert!(
+        shown.body.contains("规则已收窄 &lt;b&gt;见变更&lt;/b&gt;"),
+        "{}",
+        shown.body
+    );
+    assert!(!shown.body.contains("<b>见变更"));
+    let history = ok(xuncha(
+        d,
+        &["rules", "demotion", "history", RULE, "--format", "jsonl"],
+    )
+    .output()
+    .unwrap());
+    let last: serde_json::Value = serde_json::from_str(history.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (last["action"].as_str(), last["actor"].as_str()),
+        (Some("lifted"), Some(ADMIN.0))
+    );
+    assert_eq!(last["note"], note);
 }

@@ -7,21 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use process::{checkout, free_port, http_get, ok, repo, wait_for, xuncha};
+use process::{checkout, feed_examples, free_port, http_get, ok, repo, wait_for, xuncha};
 
 fn lead_lines(dir: &Path) -> Vec<String> {
     let out = ok(xuncha(dir, &["leads", "list"]).output().unwrap());
     out.lines().skip(1).map(String::from).collect()
-}
-
-/// The demo postings dropped into the inbox as `name`, ready for a `run`.
-fn feed_examples(d: &Path, name: &str) {
-    std::fs::create_dir_all(d.join("data/inbox")).unwrap();
-    std::fs::copy(
-        repo().join("examples/postings.jsonl"),
-        d.join("data/inbox").join(name),
-    )
-    .unwrap();
 }
 
 #[test]

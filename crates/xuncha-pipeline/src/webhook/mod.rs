@@ -7,6 +7,8 @@
 //! webhook. Each webhook's task throttles (per publisher and per rule, with one summary
 //! message for what it held back: [`throttle`]), encodes ([`encoder`]) and delivers with
 //! retries, backoff and timeouts. A full queue drops the alert, never the lead, and counts it.
+//! A lead that only demoted rules found ([`Demotions`], answered by the case store) is
+//! not offered at all: it waits in the case queue `under_review`.
 //!
 //! Settings are [`WebhookConfig`], one `[[alerts.webhook]]` table each.
 
@@ -17,5 +19,5 @@ pub mod throttle;
 
 pub use config::{redact, Format, Limit, WebhookConfig};
 pub use encoder::Message;
-pub use sink::{AlertMetrics, AlertRecord, Alerts, WithAlerts};
+pub use sink::{AlertMetrics, AlertRecord, Alerts, Demotions, WithAlerts};
 pub use throttle::{KeyKind, Summary};

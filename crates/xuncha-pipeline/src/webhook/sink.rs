@@ -34,7 +34,8 @@ const DROP_WARN_EVERY: Duration = Duration::from_secs(10);
 pub struct AlertMetrics {
     /// Leads by outcome: `sent`, `failed` (after every retry), `dropped` (queue full or
     /// shut down), `suppressed` (throttled, in a summary instead), `duplicate` (alerted
-    /// before).
+    /// before), `under_review` (found only by demoted rules: filed for review, not
+    /// alerted).
     pub alerts: IntCounterVec,
     /// Summary messages by outcome: `sent`, `failed`.
     pub summaries: IntCounterVec,
@@ -126,6 +127,7 @@ struct Hook {
     min_severity: Severity,
     tx: mpsc::Sender<Arc<Lead>>,
     dropped: IntCounter,
+    under_review: IntCounter,
     warn: DropWarn,
 }
 
@@ -215,6 +217,9 @@ impl Alerts {
                 min_severity: cfg.min_severity,
                 tx,
                 dropped: counters.dropped.clone(),
+                under_review: metrics
+                    .alerts
+                    .with_label_values(&[cfg.name.as_str(), "under_review"]),
                 warn: DropWarn::new(),
             });
             let worker = Worker {
@@ -240,7 +245,7 @@ impl Alerts {
     /// Queues `leads` for every webhook whose `min_severity` they reach. Never blocks nor
     /// waits: a lead that finds a webhook's queue full is dropped for that webhook, counted
     /// (`xuncha_alerts_total{outcome="dropped"}`) and warned about at most every 10 s.
-    pub fn offer(&self, leads: &[Lead]) {
+    pub fn offer<'a>(&self, leads: impl IntoIterator<Item = &'a Lead>) {
         for lead in leads {
             let mut shared: Option<Arc<Lead>> = None;
             for hook in &self.inner.hooks {
@@ -260,6 +265,18 @@ impl Alerts {
                     }
                 }
             }
+        }
+    }
+
+    /// Counts `leads` as held back for review (`xuncha_alerts_total{outcome="under_review"}`)
+    /// on every webhook whose `min_severity` they reach: what would have been sent.
+    pub fn held_for_review(&self, leads: &[&Lead]) {
+        for hook in &self.inner.hooks {
+            let n = leads
+                .iter()
+                .filter(|l| l.severity >= hook.min_severity)
+                .count();
+            hook.under_review.inc_by(n as u64);
         }
     }
 
@@ -343,6 +360,15 @@ pub trait AlertRecord: Send + Sync {
     fn delivered(&self, webhook: &str, lead_id: &str) -> anyhow::Result<bool>;
     /// Remembers that `webhook` delivered `lead_id`.
     fn record_delivery(&self, webhook: &str, lead_id: &str) -> anyhow::Result<()>;
+}
+
+/// Which rules are demoted: the analysts' verdicts put their precision below the floor,
+/// so a lead that only they found is filed for review and not alerted
+/// ([`Lead::found_only_by`]). The case store answers, from a cache a few seconds old at
+/// most, the same answer its filing used.
+pub trait Demotions: Send + Sync {
+    /// The ids of the rules demoted now. May block (a database read).
+    fn demoted_rules(&self) -> anyhow::Result<Arc<HashSet<String>>>;
 }
 
 /// The delivering side of one webhook.
@@ -620,16 +646,29 @@ fn snippet(text: &str) -> &str {
 
 /// A [`LeadSink`] that alerts too: it writes to the inner sink and, only once that has
 /// succeeded, offers the leads to [`Alerts`]. Alerting never blocks the write and never
-/// fails it; the inner sink's errors come back unchanged.
+/// fails it; the inner sink's errors come back unchanged. With [`WithAlerts::demotions`],
+/// the leads only demoted rules found are held back.
 pub struct WithAlerts<S> {
     inner: S,
     alerts: Alerts,
+    demotions: Option<Arc<dyn Demotions>>,
 }
 
 impl<S: LeadSink> WithAlerts<S> {
     /// `inner`, alerting through `alerts`.
     pub fn new(inner: S, alerts: Alerts) -> WithAlerts<S> {
-        WithAlerts { inner, alerts }
+        WithAlerts {
+            inner,
+            alerts,
+            demotions: None,
+        }
+    }
+
+    /// Holds back the leads that only rules `demotions` names demoted have found: the case
+    /// store files them `under_review`, and nobody is woken for them.
+    pub fn demotions(mut self, demotions: Arc<dyn Demotions>) -> WithAlerts<S> {
+        self.demotions = Some(demotions);
+        self
     }
 
     /// The sink written to.
@@ -646,12 +685,37 @@ impl<S: LeadSink> WithAlerts<S> {
     pub fn into_parts(self) -> (S, Alerts) {
         (self.inner, self.alerts)
     }
+
+    /// The demoted rules now; none when unknown. A store that cannot say is logged and
+    /// every lead alerted: better an alert too many than a silenced true lead.
+    async fn demoted(&self) -> Option<Arc<HashSet<String>>> {
+        let d = self.demotions.clone()?;
+        match tokio::task::spawn_blocking(move || d.demoted_rules()).await {
+            Ok(Ok(set)) => Some(set),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %format!("{e:#}"), "demoted rules unknown; alerting every lead");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "demoted rules unknown; alerting every lead");
+                None
+            }
+        }
+    }
 }
 
 impl<S: LeadSink> LeadSink for WithAlerts<S> {
     async fn write(&self, leads: &[Lead]) -> anyhow::Result<()> {
         self.inner.write(leads).await?;
-        self.alerts.offer(leads);
+        match self.demoted().await.filter(|d| !d.is_empty()) {
+            None => self.alerts.offer(leads),
+            Some(demoted) => {
+                let (held, alerted): (Vec<&Lead>, Vec<&Lead>) =
+                    leads.iter().partition(|l| l.found_only_by(&demoted));
+                self.alerts.held_for_review(&held);
+                self.alerts.offer(alerted);
+            }
+        }
         Ok(())
     }
 

@@ -55,8 +55,8 @@ pub struct FilterArgs {
     /// Only this severity or above.
     #[arg(long, value_parser = super::scan::parse_severity)]
     pub min_severity: Option<Severity>,
-    /// Only this status (new, assigned, closed); a verdict (confirmed, false_positive)
-    /// is read as --verdict.
+    /// Only this status (new, assigned, closed, under_review); a verdict (confirmed,
+    /// false_positive) is read as --verdict.
     #[arg(long, value_parser = parse_state)]
     pub status: Option<State>,
     /// Only this verdict (confirmed, false_positive).
@@ -107,7 +107,11 @@ fn parse_state(s: &str) -> Result<State, String> {
     s.parse()
         .map(State::Status)
         .or_else(|_| s.parse().map(State::Verdict))
-        .map_err(|_| format!("unknown `{s}` (new, assigned, closed; confirmed, false_positive)"))
+        .map_err(|_| {
+            format!(
+                "unknown `{s}` (new, assigned, closed, under_review; confirmed, false_positive)"
+            )
+        })
 }
 
 impl FilterArgs {
@@ -192,13 +196,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Leads as JSONL, CSV or an HTML report, for the case file.
+    /// Leads as JSONL, CSV or an HTML report, for the case file; or, with `--format eval`,
+    /// every judged lead as a labelled posting that `xuncha eval` reads.
     Export {
         #[command(flatten)]
         filter: FilterArgs,
-        /// jsonl, csv or html.
+        /// jsonl, csv, html or eval.
         #[arg(long, value_enum, default_value = "jsonl")]
-        format: Format,
+        format: ExportFormat,
         /// Write here instead of stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -206,13 +211,14 @@ pub enum Command {
     /// Records that could not be scanned (bad JSON, no text, too large), as JSONL, with
     /// their reason and origin.
     DeadLetters,
-    /// Act on a lead: move it (new, assigned, closed) or judge it (confirmed,
-    /// false_positive, which also closes it). Every change is kept in the lead's timeline
-    /// with who made it and the note.
+    /// Act on a lead: move it (new, assigned, closed, under_review) or judge it
+    /// (confirmed, false_positive, which also closes it). Every change is kept in the
+    /// lead's timeline with who made it and the note. A verdict may demote the lead's
+    /// rules (`[demotion]` of the settings, `--config`).
     Mark {
         /// Lead id.
         lead_id: String,
-        /// new, assigned, closed, confirmed or false_positive.
+        /// new, assigned, closed, under_review, confirmed or false_positive.
         #[arg(value_parser = parse_state)]
         action: State,
         /// With `assigned`: to whom (default: whoever acts).
@@ -237,6 +243,21 @@ pub enum Command {
     /// lead's history whether the flagged text is still online, changed, or gone; the
     /// fetched pages go to the evidence store. One round, unless --every is given.
     Recheck(RecheckArgs),
+}
+
+/// What `leads export` writes.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// One Lead JSON object a line, with nothing of its case.
+    Jsonl,
+    /// One row per lead, its status, verdict and sightings at the end.
+    Csv,
+    /// The HTML report.
+    Html,
+    /// Each judged lead as a posting with gold `labels` (the lead's category if confirmed,
+    /// none if a false positive) and `style` "verdict", `batch` "verdicts-DATE", `writer`
+    /// the analyst: the input of `xuncha eval`.
+    Eval,
 }
 
 /// Who acts: named in the timeline of every lead they change.
@@ -290,7 +311,7 @@ pub struct RecheckArgs {
     pub confirm_gone_after: Duration,
 }
 
-pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
+pub fn run(db: Db, settings: super::SettingsArg, cmd: Command) -> anyhow::Result<ExitCode> {
     let q = db.open()?;
     let location = q.location().clone();
     let out = io::stdout();
@@ -300,7 +321,7 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             let mut w = io::BufWriter::new(out.lock());
             writeln!(
                 w,
-                "{:<32}  {:<9} {:<15} {:<34} {:<28} {:<20} {:<20} {:<10} {:<15} {:<12} seen",
+                "{:<32}  {:<12} {:<15} {:<34} {:<28} {:<20} {:<20} {:<10} {:<15} {:<12} seen",
                 "lead",
                 "status",
                 "severity",
@@ -315,7 +336,7 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             for r in &rows {
                 writeln!(
                     w,
-                    "{:<32}  {:<9} {:<15} {:<34} {:<28} {:<20} {:<20} {:<10} {:<15} {:<12} {}",
+                    "{:<32}  {:<12} {:<15} {:<34} {:<28} {:<20} {:<20} {:<10} {:<15} {:<12} {}",
                     r.lead.lead_id,
                     r.status.as_str(),
                     r.lead.severity.as_str(),
@@ -414,13 +435,10 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
             format,
             output,
         } => {
-            if format == Format::Table {
-                anyhow::bail!("export writes jsonl, csv or html");
-            }
             let filter = filter.filter()?;
             let rows = q.list(&filter)?;
             // The report shows the campaigns its leads are in.
-            let campaigns = if format == Format::Html {
+            let campaigns = if format == ExportFormat::Html {
                 q.campaigns(&xuncha_cases::CampaignQuery {
                     leads: Some(Filter {
                         after: None,
@@ -437,6 +455,12 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
                     File::create(path).with_context(|| format!("creating {}", path.display()))?,
                 ),
                 None => Box::new(out.lock()),
+            };
+            let format = match format {
+                ExportFormat::Eval => return export_eval(&q, &rows, sink),
+                ExportFormat::Jsonl => Format::Jsonl,
+                ExportFormat::Csv => Format::Csv,
+                ExportFormat::Html => Format::Html,
             };
             let mut p = Printer::with_columns(
                 io::BufWriter::new(sink),
@@ -498,6 +522,11 @@ pub fn run(db: Db, cmd: Command) -> anyhow::Result<ExitCode> {
                     Change::Verdict(v)
                 }
             };
+            // A verdict may demote the lead's rules: by the settings every process shares.
+            let q = match change {
+                Change::Verdict(_) => q.demotion(settings.demotion()?),
+                _ => q,
+            };
             return act(&q, &lead_id, &change, &who, note.as_deref());
         }
         Command::Note {
@@ -517,16 +546,48 @@ fn act(
     who: &str,
     note: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let Some(events) = q.change(lead_id, change, who, note, &xuncha_core::now_rfc3339())? else {
+    let Some(applied) = q.apply(lead_id, change, who, note, &xuncha_core::now_rfc3339())? else {
         eprintln!("no lead {} in {}", terminal(lead_id), q.location());
         return Ok(ExitCode::FAILURE);
     };
-    if events.is_empty() {
+    if applied.events.is_empty() {
         println!("{} unchanged", terminal(lead_id));
     }
-    for e in &events {
+    for e in &applied.events {
         println!("{} {}", terminal(lead_id), event_line(e));
     }
+    for d in &applied.demoted {
+        println!(
+            "rule {} demoted: its new leads are filed under_review and not alerted ({})",
+            terminal(&d.rule_id),
+            terminal(&d.note)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The judged leads among `rows` as labelled postings, one JSON object a line.
+fn export_eval(q: &CaseQueue, rows: &[LeadRow], sink: Box<dyn Write>) -> anyhow::Result<ExitCode> {
+    let judged: Vec<&LeadRow> = rows.iter().filter(|r| r.verdict.is_some()).collect();
+    let ids: Vec<&str> = judged.iter().map(|r| r.lead.lead_id.as_str()).collect();
+    let verdicts = q.verdict_events(&ids)?;
+    let with_events: Vec<(&LeadRow, &Event)> = judged
+        .iter()
+        .filter_map(|r| Some((*r, verdicts.get(&r.lead.lead_id)?)))
+        .collect();
+    let records = crate::labelled::records(&with_events);
+    let mut w = io::BufWriter::new(sink);
+    for r in &records {
+        serde_json::to_writer(&mut w, r)?;
+        writeln!(w)?;
+    }
+    w.flush()?;
+    eprintln!(
+        "{} labelled posting(s) from {} judged lead(s) ({} lead(s) without a verdict left out)",
+        records.len(),
+        judged.len(),
+        rows.len() - judged.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

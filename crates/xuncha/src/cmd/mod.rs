@@ -8,6 +8,7 @@ pub mod fit;
 pub mod leads;
 pub mod registry;
 pub mod rules;
+pub mod rules_from_verdicts;
 pub mod run;
 pub mod scan;
 pub mod schema;
@@ -42,6 +43,25 @@ pub struct PageArgs {
         env = "XUNCHA_EVIDENCE"
     )]
     pub evidence: std::path::PathBuf,
+}
+
+/// The settings file of the commands that record verdicts or show what they did to the
+/// rules: they read its `[demotion]`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SettingsArg {
+    /// Settings file whose `[demotion]` verdicts are judged by (default:
+    /// config/default.toml when it exists; `XUNCHA_DEMOTION__*` override it).
+    #[arg(long = "config", value_name = "FILE", global = true)]
+    pub file: Option<std::path::PathBuf>,
+}
+
+impl SettingsArg {
+    /// The demotion settings, checked.
+    pub fn demotion(&self) -> anyhow::Result<xuncha_cases::DemotionPolicy> {
+        let c = crate::config::Config::load(self.file.as_deref())?;
+        c.demotion.validate()?;
+        Ok(c.demotion)
+    }
 }
 
 /// Loads the rule set in `dir` and builds a matcher, or says every problem with file:line.
@@ -113,10 +133,12 @@ pub(crate) async fn open_store(
     let db = config.db.clone();
     let gone_after = config.recheck.confirm_gone_after;
     let bound = config.campaigns.max_publishers_per_key;
+    let demotion = config.demotion.clone();
     let q = tokio::task::spawn_blocking(move || {
         xuncha_cases::CaseQueue::open_url(&db).map(|q| {
             q.confirm_gone_after(gone_after)
                 .max_publishers_per_key(bound)
+                .demotion(demotion)
         })
     })
     .await??;

@@ -1,4 +1,5 @@
-//! `xuncha rules check|test|explain`.
+//! `xuncha rules check|test|explain|anchors|gates|fit`, and `stats` and `demotion`
+//! (rules_from_verdicts.rs), what the analysts' verdicts say of them.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -60,6 +61,26 @@ pub enum Command {
     /// hand weights as prior), print cross-validated precision and recall, and with
     /// `--write` write the weights and the fit's record into the packs.
     Fit(super::fit::Args),
+    /// Per rule, from the case store: leads first seen in the window, confirmed, false
+    /// positives, undecided, precision = confirmed / (confirmed + false positives) with
+    /// its Wilson 95% interval, and whether the rule is demoted.
+    Stats {
+        #[command(flatten)]
+        args: super::rules_from_verdicts::StatsArgs,
+        #[command(flatten)]
+        db: super::leads::Db,
+        #[command(flatten)]
+        settings: super::SettingsArg,
+    },
+    /// Rule demotions: lift one (`lift RULE --actor NAME --note TEXT`), or list them.
+    Demotion {
+        #[command(subcommand)]
+        command: super::rules_from_verdicts::DemotionCommand,
+        #[command(flatten)]
+        db: super::leads::Db,
+        #[command(flatten)]
+        settings: super::SettingsArg,
+    },
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
@@ -75,6 +96,17 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             top,
         } => gates(&rules, &files, max_share, top),
         Command::Fit(args) => super::fit::run(args),
+        Command::Stats { args, db, settings } => {
+            super::rules_from_verdicts::stats(&db.open()?.demotion(settings.demotion()?), &args)
+        }
+        Command::Demotion {
+            command,
+            db,
+            settings,
+        } => super::rules_from_verdicts::demotion(
+            &db.open()?.demotion(settings.demotion()?),
+            command,
+        ),
     }
 }
 

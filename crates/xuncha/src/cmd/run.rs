@@ -115,7 +115,9 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
                 stop_rx.clone(),
             )?;
             let sink = CaseSink(queue.clone());
-            let leads = WithAlerts::new(CaseSink(queue.clone()), alerts.clone());
+            // Leads only demoted rules found are filed under_review and not alerted.
+            let leads =
+                WithAlerts::new(CaseSink(queue.clone()), alerts.clone()).demotions(queue.clone());
             let source = InboxSource::new(config.inbox.clone(), once)?
                 .max_record_bytes(config.scan.max_record_bytes);
             metrics.ready.set(1);
@@ -179,7 +181,10 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
                 });
             }
             let source = KafkaSource::new(k, metrics.clone())?;
-            let leads = WithAlerts::new(KafkaLeadSink::new(k)?, alerts.clone());
+            let mut leads = WithAlerts::new(KafkaLeadSink::new(k)?, alerts.clone());
+            if let Some(store) = demotions_for_scanner(&config, &alerts).await {
+                leads = leads.demotions(store);
+            }
             let dead = KafkaDeadLetterSink::new(k)?;
             metrics.ready.set(1);
             tracing::info!(brokers = %k.brokers, group = %k.group, topic = %k.topics.postings, "consuming");
@@ -205,6 +210,38 @@ async fn monitor(config: Config, once: bool) -> anyhow::Result<()> {
         "stopped"
     );
     Ok(())
+}
+
+/// Where a Kafka-mode scanner that alerts learns which rules are demoted: the team's case
+/// store, when `db` names a PostgreSQL database (the one `xuncha file` fills). Without
+/// one, or when it cannot be opened, its alerts cannot know (they go out, as before
+/// demotions existed), and the log says so once: a scanner does not stop for it.
+async fn demotions_for_scanner(
+    config: &Config,
+    alerts: &Alerts,
+) -> Option<Arc<dyn xuncha_pipeline::webhook::Demotions>> {
+    // Nothing to hold back without a webhook.
+    alerts.webhooks().next()?;
+    match xuncha_cases::Location::parse(&config.db) {
+        xuncha_cases::Location::Postgres(_) => match super::open_store(config).await {
+            Ok(store) => Some(store as Arc<dyn xuncha_pipeline::webhook::Demotions>),
+            Err(e) => {
+                tracing::warn!(
+                    error = %format!("{e:#}"),
+                    "the case store cannot be opened: this scanner's alerts do not know which \
+                     rules are demoted"
+                );
+                None
+            }
+        },
+        xuncha_cases::Location::Sqlite(_) => {
+            tracing::warn!(
+                "db names no PostgreSQL case store: this scanner's alerts do not know which rules \
+                 are demoted (their leads are still filed under_review by `xuncha file`)"
+            );
+            None
+        }
+    }
 }
 
 /// Starts crawling the site profiles if the settings ask for it; the postings arrive on

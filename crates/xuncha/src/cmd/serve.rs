@@ -22,6 +22,8 @@ pub struct Args {
     pub routes: bool,
     #[command(flatten)]
     pub db: super::leads::Db,
+    #[command(flatten)]
+    pub settings: super::SettingsArg,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -33,8 +35,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     crate::telemetry::init_logs(crate::config::LogFormat::Human);
-    // Opened before the runtime starts: opening migrates, which blocks.
-    let queue = Arc::new(args.db.open()?);
+    // Opened before the runtime starts: opening migrates, which blocks. Verdicts given
+    // here demote rules by the same `[demotion]` as `xuncha leads mark`.
+    let queue = Arc::new(args.db.open()?.demotion(args.settings.demotion()?));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

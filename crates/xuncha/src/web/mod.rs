@@ -1,5 +1,5 @@
 //! The analysts' console: the case queue as server-rendered pages (axum, maud), on the
-//! same case store as `xuncha leads`.
+//! same case store as `xuncha leads`, and the rules as the verdicts judge them.
 //!
 //! Postings are hostile input and the console is where people read them, so every page is
 //! a maud template (every value escaped), the Content-Security-Policy lets nothing run or
@@ -11,6 +11,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod pages;
 pub mod routes;
+pub mod rules_page;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

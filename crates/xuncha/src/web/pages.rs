@@ -43,6 +43,7 @@ pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Ma
                     nav.top {
                         a href="/" accesskey="q" { "线索队列 Queue" }
                         a href="/campaigns" accesskey="c" { "团伙 Campaigns" }
+                        a href="/rules" accesskey="r" { "规则 Rules" }
                         span.me { (s.name) " (" (s.role.as_str()) ")" }
                         form method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(s.csrf);
@@ -105,7 +106,12 @@ impl FilterValues {
 /// `/leads/ID` with the id percent-encoded (ids are hex, but the path must hold whatever
 /// the store returns).
 pub fn lead_href(id: &str) -> String {
-    let mut s = String::from("/leads/");
+    href("/leads/", id)
+}
+
+/// `prefix` and `id` percent-encoded as one path segment.
+pub fn href(prefix: &str, id: &str) -> String {
+    let mut s = String::from(prefix);
     for b in id.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             s.push(b as char);

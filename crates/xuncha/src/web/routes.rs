@@ -16,7 +16,7 @@ use xuncha_cases::{
 };
 
 use super::pages::{self, FilterValues};
-use super::{auth, blocking, campaigns, App, WebError};
+use super::{auth, blocking, campaigns, rules_page, App, WebError};
 
 /// One route of the console.
 pub struct Route {
@@ -89,6 +89,24 @@ pub const ROUTES: &[Route] = &[
         path: "/campaigns/{id}/assign",
         anonymous: false,
         handler: || post(campaigns::assign),
+    },
+    Route {
+        method: "GET",
+        path: "/rules",
+        anonymous: false,
+        handler: || get(rules_page::list),
+    },
+    Route {
+        method: "GET",
+        path: "/rules/{id}",
+        anonymous: false,
+        handler: || get(rules_page::rule),
+    },
+    Route {
+        method: "POST",
+        path: "/rules/{id}/lift",
+        anonymous: false,
+        handler: || post(rules_page::lift),
     },
 ];
 

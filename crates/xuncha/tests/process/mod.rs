@@ -51,6 +51,24 @@ pub fn checkout() -> tempfile::TempDir {
     dir
 }
 
+/// The demo postings dropped into the inbox as `name`, ready for a `run`.
+pub fn feed_examples(d: &Path, name: &str) {
+    std::fs::create_dir_all(d.join("data/inbox")).unwrap();
+    std::fs::copy(
+        repo().join("examples/postings.jsonl"),
+        d.join("data/inbox").join(name),
+    )
+    .unwrap();
+}
+
+/// A checkout whose case queue `xuncha run --once` filled from the demo postings.
+pub fn filed_examples() -> tempfile::TempDir {
+    let dir = checkout();
+    feed_examples(dir.path(), "examples.jsonl");
+    ok(xuncha(dir.path(), &["run", "--once"]).output().unwrap());
+    dir
+}
+
 /// A loopback port nobody listens on (yet).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
