@@ -38,7 +38,8 @@ mod users;
 pub use db::Location;
 pub use events::{Change, Event, Verdict, MAX_ACTOR_CHARS, MAX_NOTE_CHARS};
 pub use queue::{
-    CaseQueue, Cursor, DueLead, Facet, Filter, LeadRow, Recheck, Status, GONE_CONFIRMED_AFTER,
+    CaseQueue, Cursor, DueLead, Facet, Filter, LeadRow, Order, Recheck, Status,
+    GONE_CONFIRMED_AFTER,
 };
 pub use sink::CaseSink;
 pub use users::{random_token, Role, Session, User, MIN_PASSWORD_CHARS};

@@ -79,33 +79,79 @@ pub struct Filter {
     pub until: Option<String>,
     /// Only leads after this one in the listing order (the next page).
     pub after: Option<Cursor>,
-    /// At most this many, newest first.
+    /// At most this many, in `order`.
     pub limit: Option<usize>,
+    /// The listing order (newest first unless told).
+    pub order: Order,
 }
 
-/// A place in the listing order (newest first, then by lead id): where the next page
-/// starts. Pages by cursor stay stable while new leads are filed, which pages by offset
-/// do not.
+xuncha_core::str_enum! {
+    /// The order leads are listed in; ties are broken by first sighting, then by lead id,
+    /// so that a cursor names one place.
+    pub enum Order("order") {
+        /// Most recently first seen first.
+        Newest => "newest",
+        /// Longest waiting first.
+        Oldest => "oldest",
+        /// Most serious first, newest first within a severity.
+        Severity => "severity",
+    }
+}
+
+impl Default for Order {
+    fn default() -> Order {
+        Order::Newest
+    }
+}
+
+impl Order {
+    /// The `ORDER BY` of the listing.
+    fn sql(self) -> &'static str {
+        match self {
+            Order::Newest => "first_seen DESC, lead_id",
+            Order::Oldest => "first_seen, lead_id DESC",
+            Order::Severity => "severity_rank DESC, first_seen DESC, lead_id",
+        }
+    }
+}
+
+/// A place in the listing order: where the next page starts. Pages by cursor stay stable
+/// while new leads are filed, which pages by offset do not. Written `FIRST_SEEN,LEAD_ID`,
+/// or `SEVERITY,FIRST_SEEN,LEAD_ID` in the severity order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     /// `first_seen` of the last lead shown.
     pub first_seen: String,
     /// Its id.
     pub lead_id: String,
+    /// Its severity, in the severity order.
+    pub severity: Option<Severity>,
 }
 
 impl Cursor {
-    /// The cursor after `row`.
+    /// The cursor after `row` in the newest-first or oldest-first order.
     pub fn after(row: &LeadRow) -> Cursor {
         Cursor {
             first_seen: row.first_seen.clone(),
             lead_id: row.lead.lead_id.clone(),
+            severity: None,
+        }
+    }
+
+    /// The cursor after `row` in `order`.
+    pub fn after_in(row: &LeadRow, order: Order) -> Cursor {
+        Cursor {
+            severity: (order == Order::Severity).then_some(row.lead.severity),
+            ..Cursor::after(row)
         }
     }
 }
 
 impl std::fmt::Display for Cursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(s) = self.severity {
+            write!(f, "{},", s.as_str())?;
+        }
         write!(f, "{},{}", self.first_seen, self.lead_id)
     }
 }
@@ -113,17 +159,24 @@ impl std::fmt::Display for Cursor {
 impl std::str::FromStr for Cursor {
     type Err = String;
     fn from_str(s: &str) -> Result<Cursor, String> {
-        let (first_seen, lead_id) = s
-            .split_once(',')
-            .filter(|(a, b)| !a.is_empty() && !b.is_empty())
-            .ok_or_else(|| {
-                format!(
-                    "a page cursor is FIRST_SEEN,LEAD_ID (as `leads list` prints it), not `{s}`"
-                )
-            })?;
+        let bad = || {
+            format!(
+                "a page cursor is FIRST_SEEN,LEAD_ID or SEVERITY,FIRST_SEEN,LEAD_ID (as `leads list` prints it), not `{s}`"
+            )
+        };
+        let parts: Vec<&str> = s.split(',').collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(bad());
+        }
+        let (severity, first_seen, lead_id) = match parts.as_slice() {
+            [f, l] => (None, f, l),
+            [sev, f, l] => (Some(sev.parse::<Severity>().map_err(|_| bad())?), f, l),
+            _ => return Err(bad()),
+        };
         Ok(Cursor {
-            first_seen: first_seen.into(),
-            lead_id: lead_id.into(),
+            first_seen: first_seen.to_string(),
+            lead_id: lead_id.to_string(),
+            severity,
         })
     }
 }
@@ -207,11 +260,37 @@ impl Filter {
             args.push((&c.first_seen).into());
             args.push((&c.lead_id).into());
             let (a, b) = (args.len() - 1, args.len());
-            sql.push_str(&format!(
-                " AND (first_seen < ${a} OR (first_seen = ${a} AND lead_id > ${b}))"
-            ));
+            let after_time = match self.order {
+                Order::Oldest => {
+                    format!("(first_seen > ${a} OR (first_seen = ${a} AND lead_id < ${b}))")
+                }
+                _ => format!("(first_seen < ${a} OR (first_seen = ${a} AND lead_id > ${b}))"),
+            };
+            match (self.order, c.severity) {
+                (Order::Severity, Some(s)) => {
+                    args.push(rank(s).into());
+                    let r = args.len();
+                    sql.push_str(&format!(
+                        " AND (severity_rank < ${r} OR (severity_rank = ${r} AND {after_time}))"
+                    ));
+                }
+                _ => sql.push_str(&format!(" AND {after_time}")),
+            }
         }
         (sql, args)
+    }
+
+    /// Refuses a cursor that cannot name a place in this filter's order.
+    fn check_cursor(&self) -> anyhow::Result<()> {
+        match (&self.after, self.order) {
+            (Some(c), Order::Severity) if c.severity.is_none() => anyhow::bail!(
+                "the cursor {c} has no severity, and the listing is by severity (SEVERITY,FIRST_SEEN,LEAD_ID)"
+            ),
+            (Some(c), Order::Newest | Order::Oldest) if c.severity.is_some() => anyhow::bail!(
+                "the cursor {c} names a severity, and the listing is by time (FIRST_SEEN,LEAD_ID)"
+            ),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -521,11 +600,14 @@ impl CaseQueue {
             .collect()
     }
 
-    /// Leads matching `f`, newest first (then by lead id).
+    /// Leads matching `f`, in its order (newest first unless told).
     pub fn list(&self, f: &Filter) -> anyhow::Result<Vec<LeadRow>> {
+        f.check_cursor()?;
         let (filter, args) = f.sql();
-        let mut sql =
-            format!("SELECT {ROW_COLUMNS} FROM leads{filter} ORDER BY first_seen DESC, lead_id");
+        let mut sql = format!(
+            "SELECT {ROW_COLUMNS} FROM leads{filter} ORDER BY {}",
+            f.order.sql()
+        );
         if let Some(n) = f.limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
@@ -570,6 +652,34 @@ impl CaseQueue {
         let rows = self.db.tx(|tx| tx.query(&sql, &args))?;
         rows.into_iter()
             .map(|mut r| Ok((col(&mut r)?.text()?, col(&mut r)?.int()? as u64)))
+            .collect()
+    }
+
+    /// How many leads matching `f` there are of each category and severity: (category,
+    /// severity, leads), most first.
+    pub fn category_severity_counts(
+        &self,
+        f: &Filter,
+    ) -> anyhow::Result<Vec<(String, String, u64)>> {
+        let (filter, args) = Filter {
+            after: None,
+            limit: None,
+            ..f.clone()
+        }
+        .sql();
+        let sql = format!(
+            "SELECT category, severity, COUNT(*) FROM leads{filter}
+             GROUP BY category, severity ORDER BY COUNT(*) DESC, 1, 2"
+        );
+        let rows = self.db.tx(|tx| tx.query(&sql, &args))?;
+        rows.into_iter()
+            .map(|mut r| {
+                Ok((
+                    col(&mut r)?.text()?,
+                    col(&mut r)?.text()?,
+                    col(&mut r)?.int()? as u64,
+                ))
+            })
             .collect()
     }
 

@@ -120,6 +120,20 @@ fn check_name(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A user of `SELECT name, role, disabled, created_at`.
+fn user_row(mut r: crate::db::Row) -> anyhow::Result<User> {
+    let name = col(&mut r)?.text()?;
+    let role = col(&mut r)?.text()?;
+    Ok(User {
+        role: role
+            .parse()
+            .map_err(|e| anyhow::anyhow!("user {name}: {e}"))?,
+        name,
+        disabled: col(&mut r)?.int()? != 0,
+        created_at: col(&mut r)?.text()?,
+    })
+}
+
 impl CaseQueue {
     /// Adds an account; fails if the name is taken or the password shorter than
     /// [`MIN_PASSWORD_CHARS`].
@@ -155,20 +169,18 @@ impl CaseQueue {
                 &[],
             )
         })?;
-        rows.into_iter()
-            .map(|mut r| {
-                let name = col(&mut r)?.text()?;
-                let role = col(&mut r)?.text()?;
-                Ok(User {
-                    role: role
-                        .parse()
-                        .map_err(|e| anyhow::anyhow!("user {name}: {e}"))?,
-                    name,
-                    disabled: col(&mut r)?.int()? != 0,
-                    created_at: col(&mut r)?.text()?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(user_row).collect()
+    }
+
+    /// The account named `name`, enabled or not.
+    pub fn user(&self, name: &str) -> anyhow::Result<Option<User>> {
+        let row = self.db.tx(|tx| {
+            tx.query_opt(
+                "SELECT name, role, disabled, created_at FROM users WHERE name = $1",
+                &[name.into()],
+            )
+        })?;
+        row.map(user_row).transpose()
     }
 
     /// Disables an account and ends its sessions; `false` if there is no such account.

@@ -201,8 +201,23 @@ pub struct Config {
     pub alerts: AlertSettings,
     /// Rechecks of open leads' pages (embedded mode).
     pub recheck: RecheckConfig,
+    /// The web console (`xuncha serve`).
+    pub console: ConsoleSettings,
     /// Logs.
     pub log: Log,
+}
+
+/// The `[console]` settings of `xuncha serve`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// Single sign-on: the request header in which the department's reverse proxy names
+    /// the logged-in user (`X-Remote-User`). The named account must exist and be enabled;
+    /// its role is the store's. Unset: every user logs in with a password.
+    pub trusted_proxy_header: Option<String>,
+    /// The addresses (`10.0.0.5`) or networks (`10.0.0.0/24`) the header is believed
+    /// from; from any other address it is ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Config {
@@ -220,6 +235,7 @@ impl Default for Config {
             registry: RegistrySettings::default(),
             alerts: AlertSettings::default(),
             recheck: RecheckConfig::default(),
+            console: ConsoleSettings::default(),
             log: Log::default(),
         }
     }

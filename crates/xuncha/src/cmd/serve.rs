@@ -1,10 +1,13 @@
 //! `xuncha serve`: the analysts' web console on the case store.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::web::proxy::TrustedProxy;
+use crate::web::recheck::RecheckSettings;
 use crate::web::routes::ROUTES;
 
 #[derive(clap::Args, Debug)]
@@ -20,6 +23,19 @@ pub struct Args {
     /// Print every route (method, path, and whether it needs a session) and exit.
     #[arg(long)]
     pub routes: bool,
+    /// Settings file: its `[console]` table (single sign-on through a trusted proxy).
+    /// Default: config/default.toml when it exists.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub pages: super::PageArgs,
+    /// Let "recheck now" fetch private and loopback addresses on hosts no site profile
+    /// covers. Only for one's own test sites.
+    #[arg(long)]
+    pub allow_private_addresses: bool,
+    /// Where the division names the region filter takes are read (the rules folder).
+    #[arg(long, env = "XUNCHA_RULES", default_value = "rules")]
+    pub rules: PathBuf,
     #[command(flatten)]
     pub db: super::leads::Db,
 }
@@ -33,14 +49,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     crate::telemetry::init_logs(crate::config::LogFormat::Human);
+    let settings = crate::config::Config::load(args.config.as_deref())?;
+    let proxy = TrustedProxy::from_settings(
+        settings.console.trusted_proxy_header.as_deref(),
+        &settings.console.trusted_proxies,
+    )?;
+    // Names are a convenience: without the rules folder, the region filter takes codes.
+    let divisions = match xuncha_rules::RuleSet::load(&args.rules) {
+        Ok(rules) => rules.divisions,
+        Err(e) => {
+            tracing::warn!(rules = %args.rules.display(), error = %e, "the region filter takes division codes only");
+            Vec::new()
+        }
+    };
     // Opened before the runtime starts: opening migrates, which blocks.
     let queue = Arc::new(args.db.open()?);
+    let options = crate::web::Options {
+        secure_cookies: !args.insecure_cookies,
+        recheck: RecheckSettings {
+            sites_dir: args.pages.sites_dir,
+            evidence_dir: args.pages.evidence,
+            allow_private_addresses: args.allow_private_addresses,
+        },
+        proxy,
+        divisions,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     rt.block_on(async {
-        let bound = crate::web::serve(&args.addr, queue, !args.insecure_cookies).await?;
+        let bound = crate::web::serve(&args.addr, queue, options).await?;
         eprintln!("console listening on http://{bound}");
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {

@@ -16,7 +16,7 @@ use xuncha_cases::{
 };
 
 use super::pages::{self, FilterValues};
-use super::{auth, blocking, App, WebError};
+use super::{auth, blocking, dashboard, evidence, recheck, App, WebError};
 
 /// One route of the console.
 pub struct Route {
@@ -72,6 +72,24 @@ pub const ROUTES: &[Route] = &[
         anonymous: false,
         handler: || post(mark),
     },
+    Route {
+        method: "POST",
+        path: "/leads/{id}/recheck",
+        anonymous: false,
+        handler: || post(recheck::now),
+    },
+    Route {
+        method: "GET",
+        path: "/leads/{id}/evidence/{sha}",
+        anonymous: false,
+        handler: || get(evidence::page),
+    },
+    Route {
+        method: "GET",
+        path: "/dashboard",
+        anonymous: false,
+        handler: || get(dashboard::page),
+    },
 ];
 
 /// Leads on one page of the queue.
@@ -116,15 +134,18 @@ pub fn router(app: App) -> Router {
 }
 
 /// What every answer carries: nothing in a page may run, load or be framed, no address
-/// leaks to another site, no answer is kept in a cache.
+/// leaks to another site, no answer is kept in a cache. An answer with a stricter policy
+/// of its own (a stored page's `sandbox`) keeps it.
 async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-        ),
-    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+            ),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -143,20 +164,13 @@ fn bad_request(e: impl std::fmt::Display) -> WebError {
 }
 
 /// The queue's query parameters as a store filter; empty fields are no filter.
-fn filter_of(q: &HashMap<String, String>) -> Result<(Filter, FilterValues), WebError> {
+fn filter_of(
+    q: &HashMap<String, String>,
+    divisions: &[xuncha_rules::Division],
+) -> Result<(Filter, FilterValues), WebError> {
     let mut f = Filter::default();
     let mut shown = FilterValues::default();
-    for name in [
-        "category",
-        "severity",
-        "status",
-        "verdict",
-        "assignee",
-        "source",
-        "publisher",
-        "region",
-        "rule",
-    ] {
+    for name in FilterValues::NAMES {
         let Some(v) = q.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
             continue;
         };
@@ -168,7 +182,15 @@ fn filter_of(q: &HashMap<String, String>) -> Result<(Filter, FilterValues), WebE
             "assignee" => f.assigned_to = Some(v.into()),
             "source" => f.source = Some(v.into()),
             "publisher" => f.publisher = Some(v.into()),
-            "region" => f.region = Some(v.into()),
+            "region" => {
+                f.region = Some(
+                    crate::cmd::leads::division_code(divisions, v)
+                        .map_err(|e| bad_request(format!("region: {e:#}")))?,
+                )
+            }
+            "since" => f.since = Some(time_bound("since", v)?),
+            "until" => f.until = Some(time_bound("until", v)?),
+            "sort" => f.order = v.parse().map_err(bad_request)?,
             _ => f.rule = Some(v.into()),
         }
         shown.pairs.push((name, v.to_string()));
@@ -176,12 +198,30 @@ fn filter_of(q: &HashMap<String, String>) -> Result<(Filter, FilterValues), WebE
     Ok((f, shown))
 }
 
+/// A time filter as the store compares it: a date as given (it sorts before every time
+/// of that day), a time in UTC to the second as the store writes times.
+fn time_bound(name: &str, v: &str) -> Result<String, WebError> {
+    use time::format_description::well_known::Rfc3339;
+    let date = time::macros::format_description!("[year]-[month]-[day]");
+    if time::Date::parse(v, &date).is_ok() {
+        return Ok(v.to_string());
+    }
+    time::OffsetDateTime::parse(v, &Rfc3339)
+        .map(|t| xuncha_core::rfc3339_seconds(t.to_offset(time::UtcOffset::UTC)))
+        .map_err(|_| {
+            bad_request(format!(
+                "{name}: `{v}` is neither a date (2026-11-01) nor a time (2026-11-01T08:00:00+08:00)"
+            ))
+        })
+}
+
 async fn queue(
     State(app): State<App>,
     Extension(session): Extension<Session>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    let (filter, shown) = filter_of(&q)?;
+    let (filter, shown) = filter_of(&q, &app.divisions)?;
+    let order = filter.order;
     let after: Option<Cursor> = q
         .get("after")
         .filter(|a| !a.is_empty())
@@ -193,19 +233,25 @@ async fn queue(
         limit: Some(PAGE),
         ..filter
     };
-    let (counts, rows) = blocking(&app, move |q| {
-        Ok((q.counts(&counts_filter, Facet::Category)?, q.list(&page)?))
+    let (counts, rows) = match blocking(&app, move |q| {
+        Ok((q.counts(&counts_filter, Facet::Category)?, q.list(&page)))
     })
-    .await?;
+    .await?
+    {
+        (counts, Ok(rows)) => (counts, rows),
+        // A cursor of another order is the user's mistake, not the store's.
+        (_, Err(e)) => return Err(bad_request(format!("{e:#}"))),
+    };
     let next = rows.last().filter(|_| rows.len() == PAGE).map(|last| {
         let mut url = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in &shown.pairs {
             url.append_pair(k, v);
         }
-        url.append_pair("after", &Cursor::after(last).to_string());
+        url.append_pair("after", &Cursor::after_in(last, order).to_string());
         format!("/?{}", url.finish())
     });
-    Ok(pages::queue(&session, &shown, &counts, &rows, next).into_response())
+    let first = q.contains_key("after").then(|| shown.href());
+    Ok(pages::queue(&session, &shown, &counts, &rows, first, next).into_response())
 }
 
 async fn lead(
@@ -213,17 +259,24 @@ async fn lead(
     Extension(session): Extension<Session>,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
+    let store = xuncha_crawler::EvidenceStore::new(app.evidence_dir.clone());
     let found = blocking(&app, move |q| {
         let Some(row) = q.get(&id)? else {
             return Ok(None);
         };
-        Ok(Some((row, q.history(&id)?, q.events(&id)?)))
+        let history = q.history(&id)?;
+        // The pages of the lead that the evidence store holds, to link to.
+        let stored: Vec<String> = evidence::named_by(&row.lead.posting.content_sha256, &history)
+            .into_iter()
+            .filter(|sha| evidence::confined(&store, sha).is_ok())
+            .collect();
+        Ok(Some((row, history, q.events(&id)?, stored)))
     })
     .await?;
-    let Some((row, history, events)) = found else {
+    let Some((row, history, events, stored)) = found else {
         return Err(WebError::status(StatusCode::NOT_FOUND, "no such lead"));
     };
-    Ok(pages::lead(&session, &row, &history, &events).into_response())
+    Ok(pages::lead(&session, &row, &history, &events, &stored).into_response())
 }
 
 #[derive(Deserialize)]
@@ -309,14 +362,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let queue = xuncha_cases::CaseQueue::open(dir.path().join("q.db")).unwrap();
         // Building panics on a route axum cannot take (a bad path, a layer on nothing).
-        let _ = router(App {
-            queue: Arc::new(queue),
-            logins: Arc::new(auth::login_limiter()),
-            hashing: Arc::new(tokio::sync::Semaphore::new(1)),
-            secure_cookies: true,
-        });
+        let _ = router(App::new(
+            Arc::new(queue),
+            super::super::Options {
+                secure_cookies: true,
+                recheck: recheck::RecheckSettings {
+                    sites_dir: dir.path().join("sites"),
+                    evidence_dir: dir.path().join("evidence"),
+                    allow_private_addresses: false,
+                },
+                proxy: None,
+                divisions: Vec::new(),
+            },
+        ));
         let healthz = ROUTES.iter().filter(|r| r.anonymous).map(|r| r.path);
         assert!(healthz.eq(["/healthz", "/login", "/login"]));
+    }
+
+    #[test]
+    fn time_filters_are_dates_or_times_in_utc() {
+        assert_eq!(time_bound("since", "2026-11-01").unwrap(), "2026-11-01");
+        assert_eq!(
+            time_bound("since", "2026-11-01T08:00:00+08:00").unwrap(),
+            "2026-11-01T00:00:00Z"
+        );
+        assert!(time_bound("until", "yesterday").is_err());
+        assert!(time_bound("until", "2026-13-01").is_err());
     }
 
     #[test]

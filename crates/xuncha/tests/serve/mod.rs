@@ -1,0 +1,263 @@
+//! `xuncha serve` as a child process on a loopback port, plain HTTP requests to it, and a
+//! hostile job site whose pages the console's rechecks fetch: what the console tests and
+//! the browser tests share.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use crate::process::{ok, xuncha};
+
+/// A console on a free port, stopped when dropped.
+pub struct Console {
+    child: Child,
+    pub port: u16,
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `xuncha serve` in `dir` (its store and evidence under `dir/data`) with `extra`
+/// arguments; rechecks may fetch loopback pages.
+pub fn serve(dir: &Path, extra: &[&str]) -> Console {
+    let mut args = vec![
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--insecure-cookies",
+        "--allow-private-addresses",
+    ];
+    args.extend_from_slice(extra);
+    let mut child = xuncha(dir, &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("console listening on http://").nth(1) {
+                let _ = tx.send(Ok(addr.trim().to_string()));
+            } else {
+                let _ = tx.send(Err(line));
+            }
+        }
+    });
+    let mut said = Vec::new();
+    let addr = loop {
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(Ok(addr)) => break addr,
+            Ok(Err(line)) => said.push(line),
+            Err(_) => panic!("the console did not start: {}", said.join("\n")),
+        }
+    };
+    let port = addr.rsplit(':').next().unwrap().parse().unwrap();
+    Console { child, port }
+}
+
+/// Adds an account to the store in `dir`, its password on standard input.
+pub fn add_user(dir: &Path, name: &str, password: &str, role: &str) {
+    let mut add = xuncha(dir, &["users", "add", name, "--role", role])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(add.stdin.take().unwrap(), "{password}").unwrap();
+    ok(add.wait_with_output().unwrap());
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn cookies(&self) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// `NAME=VALUE` of the cookie `name` this answer sets.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies()
+            .into_iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(|c| c.split(';').next().unwrap().to_string())
+    }
+
+    /// The value of the first hidden `csrf` field of the page.
+    pub fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").expect(&self.body) + 19;
+        self.body[at..at + 64].to_string()
+    }
+}
+
+/// One HTTP/1.0 request on the console's port, with extra header lines.
+pub fn request_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    form: Option<&str>,
+) -> Resp {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(90))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let body = form.unwrap_or("");
+    if form.is_some() || method == "POST" {
+        req.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let raw = String::from_utf8_lossy(&raw);
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split_whitespace().nth(1).unwrap();
+    Resp {
+        status: status.parse().unwrap(),
+        headers: lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect(),
+        body: body.to_string(),
+    }
+}
+
+/// One HTTP/1.0 request on the console's port.
+pub fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+) -> Resp {
+    match cookie {
+        Some(c) => request_with(port, method, path, &[("Cookie", c)], form),
+        None => request_with(port, method, path, &[], form),
+    }
+}
+
+pub fn get(port: u16, path: &str, cookie: &str) -> Resp {
+    request(port, "GET", path, Some(cookie), None)
+}
+
+/// Percent-encodes every byte but ASCII letters and digits.
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The answer to a login form filled with `name` and `password`.
+pub fn try_login(port: u16, name: &str, password: &str) -> Resp {
+    let page = request(port, "GET", "/login", None, None);
+    assert_eq!(page.status, 200);
+    let pairing = page.cookie("xuncha_login").expect("a login cookie");
+    let form = format!(
+        "csrf={}&name={}&password={}",
+        page.csrf(),
+        enc(name),
+        enc(password)
+    );
+    request(port, "POST", "/login", Some(&pairing), Some(&form))
+}
+
+/// A session cookie (`xuncha_session=…`) for `user`.
+pub fn login(port: u16, (name, password): (&str, &str)) -> String {
+    let r = try_login(port, name, password);
+    assert_eq!(r.status, 303, "{r:?}");
+    r.cookie("xuncha_session").expect("a session cookie")
+}
+
+/// The page a hostile job site serves for every posting: a script that would mark the
+/// window, and the deposit demand the lead flagged.
+pub const HOSTILE_PAGE: &str =
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>招聘普工</title></head>\
+<body><script>window.pwned = 1; document.title = \"pwned\";</script>\
+<img src=x onerror=\"window.pwned = 2\"><p>普工，入职先交300元押金。</p></body></html>";
+
+/// A job site on a loopback port that answers every posting page with [`HOSTILE_PAGE`]
+/// (and robots.txt with 404: everything allowed), for as long as the test process runs.
+pub fn hostile_site() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head);
+                let (status, body) = if head.starts_with("GET /robots.txt") {
+                    ("404 Not Found", "")
+                } else {
+                    ("200 OK", HOSTILE_PAGE)
+                };
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    addr
+}
+
+/// A posting of the hostile site, as a feeder hands it in: its page's address and the
+/// deposit demand.
+pub fn hostile_posting(site: SocketAddr, id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "schema": "xuncha.posting/1",
+        "id": id,
+        "source": "hostile",
+        "url": format!("http://{site}/job/{id}.html"),
+        "title": "招聘普工<script>window.pwned = 3</script>",
+        "company": "某某劳务",
+        "description": "普工，入职先交300元押金。<img src=x onerror=\"window.pwned = 4\">包吃住。",
+    })
+}
