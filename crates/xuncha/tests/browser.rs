@@ -98,6 +98,26 @@ async fn pwned(c: &Client) -> serde_json::Value {
         .unwrap_or_else(|e| json!(format!("the driver could not ask: {e}")))
 }
 
+/// The text of the first element `css` finds once it satisfies `ready` (a form's answer
+/// arrives after the click that sent it returns).
+async fn wait_for_text(c: &Client, css: &str, ready: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            if let Ok(t) = e.text().await {
+                if ready(&t) {
+                    return t;
+                }
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no `{css}` as awaited after 90 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A store with the example postings and one posting of a hostile site (`source`
 /// `hostile`) whose page that site serves on a loopback port.
 fn store() -> tempfile::TempDir {
@@ -175,6 +195,7 @@ async fn work_a_lead(c: &Client, base: &str) {
         .click()
         .await
         .unwrap();
+    wait_for_text(c, "h1", |t| t.contains("Queue")).await;
     let queue = c.find(Locator::Css("table.queue")).await.unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/");
     let all = queue
@@ -204,6 +225,7 @@ async fn work_a_lead(c: &Client, base: &str) {
         .click()
         .await
         .unwrap();
+    wait_for_text(c, "b.total", |t| t == "1").await;
     let url = c.current_url().await.unwrap();
     let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     assert!(
@@ -229,6 +251,7 @@ async fn work_a_lead(c: &Client, base: &str) {
         .click()
         .await
         .unwrap();
+    wait_for_text(c, "h2", |t| t.contains("Posting text")).await;
     let lead_path = c.current_url().await.unwrap().path().to_string();
     assert!(lead_path.starts_with("/leads/"), "{lead_path}");
     let marks = c
@@ -268,17 +291,8 @@ async fn work_a_lead(c: &Client, base: &str) {
         .click()
         .await
         .unwrap();
-    c.find(Locator::Css("ol.timeline")).await.unwrap();
+    wait_for_text(c, "dd.verdict", |t| t == "confirmed").await;
     assert_eq!(c.current_url().await.unwrap().path(), lead_path);
-    assert_eq!(
-        c.find(Locator::Css("dd.verdict"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "confirmed"
-    );
     let mut timeline = Vec::new();
     for e in c.find_all(Locator::Css("ol.timeline li")).await.unwrap() {
         timeline.push(e.text().await.unwrap());
@@ -298,13 +312,7 @@ async fn work_a_lead(c: &Client, base: &str) {
         .click()
         .await
         .unwrap();
-    let outcome = c
-        .find(Locator::Css("table.history td.outcome"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let outcome = wait_for_text(c, "table.history td.outcome", |_| true).await;
     assert_eq!(outcome, "online");
     shot(c, "5-rechecked").await;
 
@@ -328,6 +336,7 @@ async fn work_a_lead(c: &Client, base: &str) {
     assert!(c.find_all(Locator::Css("img")).await.unwrap().is_empty());
     assert_ne!(c.title().await.unwrap(), "pwned");
     let asked = pwned(c).await;
+    println!("window.pwned on the stored page: {asked}");
     assert_ne!(asked, json!("number"), "a script of the stored page ran");
     shot(c, "6-evidence").await;
 }
