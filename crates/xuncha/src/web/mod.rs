@@ -8,6 +8,7 @@
 //! it runs on the blocking pool, never on a thread that drives requests.
 
 pub mod auth;
+pub mod counts;
 pub mod dashboard;
 pub mod evidence;
 pub mod marks;
@@ -46,6 +47,8 @@ pub struct App {
     pub proxy: Option<Arc<proxy::TrustedProxy>>,
     /// Division names the queue's region filter takes besides codes.
     pub divisions: Arc<Vec<xuncha_rules::Division>>,
+    /// The queue's counts, shared for a few seconds.
+    pub counts: Arc<counts::CountsCache>,
 }
 
 /// How the console is served, beside its store.
@@ -75,6 +78,7 @@ impl App {
             rechecks: recheck::slots(),
             proxy: options.proxy.map(Arc::new),
             divisions: Arc::new(options.divisions),
+            counts: Arc::default(),
         }
     }
 }

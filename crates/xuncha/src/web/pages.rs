@@ -7,6 +7,7 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use xuncha_cases::{Event, LeadRow, Order, Recheck, Session, Status, Verdict};
 use xuncha_core::{Category, Severity};
 
+use super::counts::COUNTS_TTL;
 use super::{evidence, marks};
 use crate::report;
 
@@ -135,6 +136,15 @@ impl FilterValues {
         }
     }
 
+    /// What the counts depend on: every filter but the order.
+    pub fn counts_key(&self) -> String {
+        let mut url = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in self.pairs.iter().filter(|(k, _)| *k != "sort") {
+            url.append_pair(k, v);
+        }
+        url.finish()
+    }
+
     pub fn get(&self, k: &str) -> &str {
         self.pairs
             .iter()
@@ -215,6 +225,7 @@ pub fn queue(
                 a href="/" { "清除 Clear" }
             }
             h2 { "按类别 By category " small { "共 total " b.total { (total) } } }
+            p.muted { small { "计数至多 " (COUNTS_TTL.as_secs()) " 秒前 Counted at most " (COUNTS_TTL.as_secs()) " s ago" } }
             ul.counts {
                 @for (cat, n) in counts {
                     li {

@@ -12,7 +12,7 @@ use axum::routing::{any, get, post, MethodRouter};
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
 use xuncha_cases::{
-    Change, Cursor, Facet, Filter, Session, Status, Verdict, MAX_ACTOR_CHARS, MAX_NOTE_CHARS,
+    Change, Cursor, Filter, Session, Status, Verdict, MAX_ACTOR_CHARS, MAX_NOTE_CHARS,
 };
 
 use super::pages::{self, FilterValues};
@@ -233,15 +233,15 @@ async fn queue(
         limit: Some(PAGE),
         ..filter
     };
-    let (counts, rows) = match blocking(&app, move |q| {
-        Ok((q.counts(&counts_filter, Facet::Category)?, q.list(&page)))
-    })
-    .await?
-    {
-        (counts, Ok(rows)) => (counts, rows),
-        // A cursor of another order is the user's mistake, not the store's.
-        (_, Err(e)) => return Err(bad_request(format!("{e:#}"))),
+    // A cursor of another order is the user's mistake, not the store's.
+    let rows = match blocking(&app, move |q| Ok(q.list(&page))).await? {
+        Ok(rows) => rows,
+        Err(e) => return Err(bad_request(format!("{e:#}"))),
     };
+    let counts = app
+        .counts
+        .by_category(&app, shown.counts_key(), counts_filter)
+        .await?;
     let next = rows.last().filter(|_| rows.len() == PAGE).map(|last| {
         let mut url = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in &shown.pairs {
