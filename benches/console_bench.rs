@@ -13,8 +13,10 @@
 //! The filled store is kept in the system's temporary folder
 //! (`xuncha-console-bench-N.db`) and used again by the next run with the same N.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+#[path = "../crates/xuncha/tests/serve/http.rs"]
+mod http;
+
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -31,63 +33,6 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// One HTTP/1.0 exchange: status, headers, body.
-fn http(port: u16, method: &str, path: &str, cookie: &str, form: &str) -> (u16, String, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connecting to the console");
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n");
-    if !cookie.is_empty() {
-        req.push_str(&format!("Cookie: {cookie}\r\n"));
-    }
-    if method == "POST" {
-        req.push_str(&format!(
-            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-            form.len()
-        ));
-    }
-    req.push_str("\r\n");
-    req.push_str(form);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("0")
-        .parse()
-        .unwrap_or(0);
-    (status, head.to_string(), body.to_string())
-}
-
-/// `NAME=VALUE` of the cookie `name` set in `head`.
-fn set_cookie(head: &str, name: &str) -> String {
-    head.lines()
-        .filter_map(|l| l.split_once(':'))
-        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, v)| v.trim())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .and_then(|v| v.split(';').next())
-        .unwrap_or_else(|| panic!("no {name} cookie in {head}"))
-        .to_string()
-}
-
-/// Logs `name` in through the form; the session cookie.
-fn login(port: u16, name: &str, password: &str) -> String {
-    let (_, head, body) = http(port, "GET", "/login", "", "");
-    let pairing = set_cookie(&head, "xuncha_login");
-    let at = body.find("name=\"csrf\" value=\"").expect("a login form") + 19;
-    let csrf = &body[at..at + 64];
-    let form = format!(
-        "csrf={csrf}&name={name}&password={}",
-        password.replace(' ', "+")
-    );
-    let (status, head, _) = http(port, "POST", "/login", &pairing, &form);
-    assert_eq!(status, 303, "login of {name}: {head}");
-    set_cookie(&head, "xuncha_session")
-}
-
 struct Console(Child);
 
 impl Drop for Console {
@@ -98,7 +43,10 @@ impl Drop for Console {
 }
 
 fn serve(db: &std::path::Path) -> (Console, u16) {
-    let xuncha = repo().join("target/release/xuncha");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"));
+    let xuncha = target.join("release/xuncha");
     assert!(
         xuncha.exists(),
         "build it first: cargo build --release -p xuncha"
@@ -162,9 +110,9 @@ fn load(port: u16, cookies: &[String], secs: u64, what: &str, path_of: fn(usize,
                     }
                     let path = path_of(u, i);
                     let t = Instant::now();
-                    let (status, head, _) = http(port, "GET", &path, &cookie, "");
+                    let r = http::get(port, &path, &cookie);
                     times.push(t.elapsed());
-                    assert_eq!(status, 200, "{path}: {head}");
+                    assert_eq!(r.status, 200, "{path}: {:?}", r.headers);
                 }
                 times
             })
@@ -227,7 +175,11 @@ fn main() {
     let (_console, port) = serve(&db);
     // All at once, as a team starting its day.
     let logins: Vec<_> = (0..USERS)
-        .map(|u| std::thread::spawn(move || login(port, &format!("bench{u:02}"), "bench password")))
+        .map(|u| {
+            std::thread::spawn(move || {
+                http::login(port, (&format!("bench{u:02}"), "bench password"))
+            })
+        })
         .collect();
     let cookies: Arc<Vec<String>> =
         Arc::new(logins.into_iter().map(|h| h.join().unwrap()).collect());

@@ -88,19 +88,15 @@ pub struct Filter {
 xuncha_core::str_enum! {
     /// The order leads are listed in; ties are broken by first sighting, then by lead id,
     /// so that a cursor names one place.
+    #[derive(Default)]
     pub enum Order("order") {
         /// Most recently first seen first.
+        #[default]
         Newest => "newest",
         /// Longest waiting first.
         Oldest => "oldest",
         /// Most serious first, newest first within a severity.
         Severity => "severity",
-    }
-}
-
-impl Default for Order {
-    fn default() -> Order {
-        Order::Newest
     }
 }
 

@@ -1,6 +1,9 @@
 //! `xuncha serve`, the real binary on a loopback port, over a SQLite store that
-//! `xuncha run --once` filled from examples/postings.jsonl and one hostile posting: who
-//! gets in, what a POST must carry, what each role may do, and how posting text is shown.
+//! `xuncha run --once` filled from examples/postings.jsonl, one hostile posting and one
+//! posting of a hostile site on another loopback port: who gets in (passwords, or a
+//! trusted single sign-on proxy's header), what a POST must carry, what each role may do,
+//! how posting text and stored pages are shown, what the queue's filters take, and what
+//! "recheck now" records.
 
 mod process;
 mod serve;
@@ -10,7 +13,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use process::{checkout, ok, repo, xuncha};
-use serve::{add_user, enc, get, login, request, request_with, serve, try_login};
+use serve::http::{enc, get, login, request, request_with, try_login};
+use serve::{add_user, serve};
 
 const ANALYST: (&str, &str) = ("li", "analyst password 1");
 const SUPERVISOR: (&str, &str) = ("wang", "supervisor password 2");

@@ -22,11 +22,13 @@ pub const COUNTS_TTL: Duration = Duration::from_secs(10);
 const MAX_FILTERS: usize = 512;
 
 type Counts = Vec<(String, u64)>;
+/// A filter's counts, once counted, and when they were first asked for.
+type Cell = (Instant, Arc<OnceCell<Counts>>);
 
 /// Counts per filter, each with when it was asked for first.
 #[derive(Default)]
 pub struct CountsCache {
-    cells: Mutex<HashMap<String, (Instant, Arc<OnceCell<Counts>>)>>,
+    cells: Mutex<HashMap<String, Cell>>,
 }
 
 impl CountsCache {

@@ -218,7 +218,7 @@ mod tests {
         let p = dir.path().join("f");
         std::fs::write(&p, vec![b'x'; 100]).unwrap();
         assert_eq!(read_bounded(&p, 10).unwrap(), (vec![b'x'; 10], true));
-        assert_eq!(read_bounded(&p, 100).unwrap().1, false);
+        assert!(!read_bounded(&p, 100).unwrap().1);
     }
 
     #[test]
