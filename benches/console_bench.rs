@@ -16,7 +16,6 @@
 #[path = "../crates/xuncha/tests/serve/http.rs"]
 mod http;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -67,22 +66,8 @@ fn serve(db: &std::path::Path) -> (Console, u16) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            if let Some(addr) = line.split("console listening on http://").nth(1) {
-                let _ = tx.send(addr.trim().to_string());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(120))
-        .expect("the console did not start");
-    (
-        Console(child),
-        addr.rsplit(':').next().unwrap().parse().unwrap(),
-    )
+    let port = http::console_port(&mut child);
+    (Console(child), port)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -607,7 +607,7 @@ impl CaseQueue {
         if let Some(n) = f.limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
-        self.db.tx(|tx| {
+        self.db.read(|tx| {
             let rows = tx.query(&sql, &args)?;
             let mut texts = LawTexts::default();
             rows.into_iter()
@@ -645,7 +645,7 @@ impl CaseQueue {
             "SELECT COALESCE({key}, 'none'), COUNT(*) FROM {from}{filter}
              GROUP BY {key} ORDER BY COUNT(*) DESC, 1"
         );
-        let rows = self.db.tx(|tx| tx.query(&sql, &args))?;
+        let rows = self.db.read(|tx| tx.query(&sql, &args))?;
         rows.into_iter()
             .map(|mut r| Ok((col(&mut r)?.text()?, col(&mut r)?.int()? as u64)))
             .collect()
@@ -667,7 +667,7 @@ impl CaseQueue {
             "SELECT category, severity, COUNT(*) FROM leads{filter}
              GROUP BY category, severity ORDER BY COUNT(*) DESC, 1, 2"
         );
-        let rows = self.db.tx(|tx| tx.query(&sql, &args))?;
+        let rows = self.db.read(|tx| tx.query(&sql, &args))?;
         rows.into_iter()
             .map(|mut r| {
                 Ok((
@@ -681,7 +681,7 @@ impl CaseQueue {
 
     /// One lead.
     pub fn get(&self, lead_id: &str) -> anyhow::Result<Option<LeadRow>> {
-        self.db.tx(|tx| {
+        self.db.read(|tx| {
             tx.query_opt(
                 &format!("SELECT {ROW_COLUMNS} FROM leads WHERE lead_id = $1"),
                 &[lead_id.into()],
@@ -817,7 +817,7 @@ impl CaseQueue {
 
     /// Every recheck of a lead, oldest first.
     pub fn history(&self, lead_id: &str) -> anyhow::Result<Vec<Recheck>> {
-        let rows = self.db.tx(|tx| {
+        let rows = self.db.read(|tx| {
             tx.query(
                 "SELECT lead_id, checked_at, outcome, http_status, final_url, content_sha256, evidence,
                         error, flagged_present, flagged_found, flagged_total
@@ -881,7 +881,8 @@ fn open_sqlite(path: &Path) -> anyhow::Result<Db> {
         path.display()
     );
     crate::migrate::sqlite(&mut conn).with_context(|| format!("migrating {}", path.display()))?;
-    Ok(Db::Sqlite(Mutex::new(conn)))
+    let readers = db::Readers::open(path)?;
+    Ok(Db::Sqlite(Mutex::new(conn), readers))
 }
 
 /// Legal texts already looked up in one read: a page of leads cites a handful of articles.

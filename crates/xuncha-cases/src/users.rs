@@ -163,7 +163,7 @@ impl CaseQueue {
 
     /// Every account, by name.
     pub fn users(&self) -> anyhow::Result<Vec<User>> {
-        let rows = self.db.tx(|tx| {
+        let rows = self.db.read(|tx| {
             tx.query(
                 "SELECT name, role, disabled, created_at FROM users ORDER BY name",
                 &[],
@@ -174,7 +174,7 @@ impl CaseQueue {
 
     /// The account named `name`, enabled or not.
     pub fn user(&self, name: &str) -> anyhow::Result<Option<User>> {
-        let row = self.db.tx(|tx| {
+        let row = self.db.read(|tx| {
             tx.query_opt(
                 "SELECT name, role, disabled, created_at FROM users WHERE name = $1",
                 &[name.into()],
@@ -276,7 +276,7 @@ impl CaseQueue {
     /// The live session of `token`: not expired at `now`, its account not disabled.
     pub fn session(&self, token: &str, now: OffsetDateTime) -> anyhow::Result<Option<Session>> {
         let now = rfc3339_seconds(now);
-        let row = self.db.tx(|tx| {
+        let row = self.db.read(|tx| {
             tx.query_opt(
                 "SELECT s.name, u.role, s.csrf, s.expires_at FROM sessions s
                  JOIN users u ON u.name = s.name

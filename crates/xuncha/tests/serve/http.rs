@@ -3,9 +3,35 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::process::Child;
 use std::time::Duration;
+
+/// The port a starting `xuncha serve` (its standard error piped) says it listens on,
+/// waiting up to two minutes; what it said instead if it never does.
+pub fn console_port(child: &mut Child) -> u16 {
+    let stderr = BufReader::new(child.stderr.take().expect("standard error piped"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("console listening on http://").nth(1) {
+                let _ = tx.send(Ok(addr.trim().to_string()));
+            } else {
+                let _ = tx.send(Err(line));
+            }
+        }
+    });
+    let mut said = Vec::new();
+    let addr = loop {
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(Ok(addr)) => break addr,
+            Ok(Err(line)) => said.push(line),
+            Err(_) => panic!("the console did not start: {}", said.join("\n")),
+        }
+    };
+    addr.rsplit(':').next().unwrap().parse().unwrap()
+}
 
 #[derive(Debug)]
 pub struct Resp {

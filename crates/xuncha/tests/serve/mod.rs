@@ -6,7 +6,7 @@
 
 pub mod http;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Stdio};
@@ -43,26 +43,7 @@ pub fn serve(dir: &Path, extra: &[&str]) -> Console {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            if let Some(addr) = line.split("console listening on http://").nth(1) {
-                let _ = tx.send(Ok(addr.trim().to_string()));
-            } else {
-                let _ = tx.send(Err(line));
-            }
-        }
-    });
-    let mut said = Vec::new();
-    let addr = loop {
-        match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(Ok(addr)) => break addr,
-            Ok(Err(line)) => said.push(line),
-            Err(_) => panic!("the console did not start: {}", said.join("\n")),
-        }
-    };
-    let port = addr.rsplit(':').next().unwrap().parse().unwrap();
+    let port = http::console_port(&mut child);
     Console { child, port }
 }
 
