@@ -828,3 +828,32 @@ fn every_order_pages_whole_by_its_cursor() {
         assert_eq!(cells.len(), Severity::ALL.len(), "{cells:?}");
     });
 }
+
+#[test]
+fn a_grown_sqlite_queue_is_analysed_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let q = CaseQueue::open(&path).unwrap();
+    let leads: Vec<Lead> = (0..1500)
+        .map(|i| lead(&format!("s{i:04}"), None, &["押金"]))
+        .collect();
+    q.upsert(&leads, "2026-11-01T00:00:00Z").unwrap();
+    drop(q);
+    let analysed = |p: &std::path::Path| {
+        rusqlite::Connection::open(p)
+            .unwrap()
+            .query_row(
+                "SELECT CAST(stat AS INTEGER) FROM sqlite_stat1 WHERE idx = 'leads_source'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .ok()
+    };
+    assert_eq!(analysed(&path), None, "a new queue is not analysed");
+    drop(CaseQueue::open(&path).unwrap());
+    assert_eq!(
+        analysed(&path),
+        Some(1500),
+        "the planner knows the queue's size"
+    );
+}
