@@ -352,6 +352,18 @@ fn connection_lost(e: &anyhow::Error) -> bool {
     })
 }
 
+/// Runs `f` in a transaction of `behaviour` on `conn` and commits it.
+fn sqlite_tx<R>(
+    conn: &mut rusqlite::Connection,
+    behaviour: rusqlite::TransactionBehavior,
+    mut f: impl FnMut(&mut dyn Tx) -> anyhow::Result<R>,
+) -> anyhow::Result<R> {
+    let mut t = SqliteTx(conn.transaction_with_behavior(behaviour)?);
+    let r = f(&mut t)?;
+    t.0.commit()?;
+    Ok(r)
+}
+
 impl Db {
     /// Runs `f` in one transaction and commits it. SQLite takes the write lock at the
     /// start (`BEGIN IMMEDIATE`), so two writers queue instead of one failing half-way;
@@ -363,15 +375,11 @@ impl Db {
         mut f: impl FnMut(&mut dyn Tx) -> anyhow::Result<R>,
     ) -> anyhow::Result<R> {
         match self {
-            Db::Sqlite(conn, _) => {
-                let mut conn = xuncha_core::lock(conn);
-                let tx =
-                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                let mut t = SqliteTx(tx);
-                let r = f(&mut t)?;
-                t.0.commit()?;
-                Ok(r)
-            }
+            Db::Sqlite(conn, _) => sqlite_tx(
+                &mut xuncha_core::lock(conn),
+                rusqlite::TransactionBehavior::Immediate,
+                f,
+            ),
             Db::Postgres(pool) => retry_while_unreachable(|| {
                 let mut client = pool.get()?;
                 let tx = client.transaction()?;
@@ -388,17 +396,14 @@ impl Db {
     /// [`Db::tx`].
     pub(crate) fn read<R>(
         &self,
-        mut f: impl FnMut(&mut dyn Tx) -> anyhow::Result<R>,
+        f: impl FnMut(&mut dyn Tx) -> anyhow::Result<R>,
     ) -> anyhow::Result<R> {
         match self {
-            Db::Sqlite(_, readers) => {
-                let mut conn = readers.get();
-                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
-                let mut t = SqliteTx(tx);
-                let r = f(&mut t)?;
-                t.0.commit()?;
-                Ok(r)
-            }
+            Db::Sqlite(_, readers) => sqlite_tx(
+                &mut readers.get(),
+                rusqlite::TransactionBehavior::Deferred,
+                f,
+            ),
             Db::Postgres(_) => self.tx(f),
         }
     }
