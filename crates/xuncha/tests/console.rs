@@ -320,6 +320,10 @@ fn hostile_posting_text_is_shown_as_text() {
     // Its evidence is marked where it was found.
     assert!(b.contains("<mark data-rule="), "{b}");
     assert!(b.contains("押金"));
+    // Each finding beside the provisions its rule cites, from the rules the console read.
+    let table = &b[b.find("per-finding").expect(b)..];
+    assert!(table.contains("<td><mark>"), "{table}");
+    assert!(table.contains("<ul class=\"law\"><li><b>"), "{table}");
 
     // An ordinary posting's address is a link that tells the site nothing.
     let plain = get(c.port, &format!("/leads/{}", s.lead), &session);

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::web::laws::RuleLaws;
 use crate::web::proxy::TrustedProxy;
 use crate::web::recheck::RecheckSettings;
 use crate::web::routes::ROUTES;
@@ -33,7 +34,8 @@ pub struct Args {
     /// covers. Only for one's own test sites.
     #[arg(long)]
     pub allow_private_addresses: bool,
-    /// Where the division names the region filter takes are read (the rules folder).
+    /// The rules folder: the division names the region filter takes, and the provisions
+    /// each rule cites.
     #[arg(long, env = "XUNCHA_RULES", default_value = "rules")]
     pub rules: PathBuf,
     #[command(flatten)]
@@ -54,12 +56,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         settings.console.trusted_proxy_header.as_deref(),
         &settings.console.trusted_proxies,
     )?;
-    // Names are a convenience: without the rules folder, the region filter takes codes.
-    let divisions = match xuncha_rules::RuleSet::load(&args.rules) {
-        Ok(rules) => rules.divisions,
+    // A convenience: without the rules folder, the region filter takes codes and a lead
+    // shows its legal basis as a whole, not per finding.
+    let (divisions, rule_laws) = match xuncha_rules::RuleSet::load(&args.rules) {
+        Ok(rules) => (rules.divisions, RuleLaws::of(&rules.rules)),
         Err(e) => {
-            tracing::warn!(rules = %args.rules.display(), error = %e, "the region filter takes division codes only");
-            Vec::new()
+            tracing::warn!(rules = %args.rules.display(), error = %e, "no rules: region filter by division code only, no legal basis per finding");
+            (Vec::new(), RuleLaws::default())
         }
     };
     // Opened before the runtime starts: opening migrates, which blocks.
@@ -73,6 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         proxy,
         divisions,
+        rule_laws,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

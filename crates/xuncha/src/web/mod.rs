@@ -11,6 +11,7 @@ pub mod auth;
 pub mod counts;
 pub mod dashboard;
 pub mod evidence;
+pub mod laws;
 pub mod marks;
 pub mod pages;
 pub mod proxy;
@@ -49,6 +50,8 @@ pub struct App {
     pub divisions: Arc<Vec<xuncha_rules::Division>>,
     /// The queue's counts, shared for a few seconds.
     pub counts: Arc<counts::CountsCache>,
+    /// The provisions each rule cites.
+    pub rule_laws: Arc<laws::RuleLaws>,
 }
 
 /// How the console is served, beside its store.
@@ -62,6 +65,8 @@ pub struct Options {
     pub proxy: Option<proxy::TrustedProxy>,
     /// Division names for the region filter.
     pub divisions: Vec<xuncha_rules::Division>,
+    /// The provisions each rule cites, for the lead page.
+    pub rule_laws: laws::RuleLaws,
 }
 
 impl App {
@@ -79,6 +84,7 @@ impl App {
             proxy: options.proxy.map(Arc::new),
             divisions: Arc::new(options.divisions),
             counts: Arc::default(),
+            rule_laws: Arc::new(options.rule_laws),
         }
     }
 }

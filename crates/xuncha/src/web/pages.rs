@@ -290,13 +290,15 @@ fn event_line(e: &Event) -> Markup {
 
 /// One lead: its posting with every finding marked, its evidence as the report draws it,
 /// the stored pages, where it stands, its rechecks and timeline, and what the user may do
-/// to it. `stored` are the hashes of its pages the evidence store holds.
+/// to it. `stored` are the hashes of its pages the evidence store holds; `per_finding`
+/// sets each finding beside the provisions its rule cites.
 pub fn lead(
     session: &Session,
     r: &LeadRow,
     history: &[Recheck],
     events: &[Event],
     stored: &[String],
+    per_finding: Markup,
 ) -> Markup {
     let href = lead_href(&r.lead.lead_id);
     let action = format!("{href}/mark");
@@ -316,6 +318,8 @@ pub fn lead(
         html! {
             h2 { "岗位原文 Posting text" }
             (marks::render(&marks::fields(&r.lead)))
+            h2 { "每条证据的法律依据 Each finding's legal basis and penalty" }
+            div.scroll { (per_finding) }
             (report::lead_section(&r.lead))
             h2 { "证据页面 Stored pages" }
             ul {

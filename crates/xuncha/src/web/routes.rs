@@ -276,7 +276,8 @@ async fn lead(
     let Some((row, history, events, stored)) = found else {
         return Err(WebError::status(StatusCode::NOT_FOUND, "no such lead"));
     };
-    Ok(pages::lead(&session, &row, &history, &events, &stored).into_response())
+    let laws = app.rule_laws.per_finding(&row.lead);
+    Ok(pages::lead(&session, &row, &history, &events, &stored, laws).into_response())
 }
 
 #[derive(Deserialize)]
@@ -373,6 +374,7 @@ mod tests {
                 },
                 proxy: None,
                 divisions: Vec::new(),
+                rule_laws: Default::default(),
             },
         ));
         let healthz = ROUTES.iter().filter(|r| r.anonymous).map(|r| r.path);
