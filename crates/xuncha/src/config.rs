@@ -514,6 +514,32 @@ mod tests {
     }
 
     #[test]
+    fn console_single_sign_on_is_read_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "[console]\ntrusted_proxy_header = \"X-Remote-User\"\ntrusted_proxies = [\"10.0.0.0/24\"]\n",
+            )?;
+            let c = Config::load(Some(Path::new("c.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(
+                c.console.trusted_proxy_header.as_deref(),
+                Some("X-Remote-User")
+            );
+            assert_eq!(c.console.trusted_proxies, ["10.0.0.0/24"]);
+            jail.set_env(
+                "XUNCHA_CONSOLE__TRUSTED_PROXIES",
+                "[\"127.0.0.1/32\", \"::1\"]",
+            );
+            let c = Config::load(Some(Path::new("c.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.console.trusted_proxies, ["127.0.0.1/32", "::1"]);
+            jail.create_file("typo.toml", "[console]\ntrusted_proxy = \"x\"\n")?;
+            let e = Config::load(Some(Path::new("typo.toml"))).unwrap_err();
+            assert!(format!("{e:#}").contains("trusted_proxy"), "{e:#}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn shipped_config_files_parse() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
         let c = Config::load(Some(&root.join("default.toml"))).unwrap();
