@@ -99,6 +99,24 @@ async fn pwned(c: &Client) -> serde_json::Value {
         .unwrap_or_else(|e| json!(format!("the driver could not ask: {e}")))
 }
 
+/// Types `text` into the first element `css` finds.
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    e.send_keys(text).await.unwrap();
+}
+
+/// Clicks the first element `css` finds.
+async fn click(c: &Client, css: &str) {
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    e.click().await.unwrap();
+}
+
 /// The text of the first element `css` finds once it satisfies `ready` (a form's answer
 /// arrives after the click that sent it returns).
 async fn wait_for_text(c: &Client, css: &str, ready: impl Fn(&str) -> bool) -> String {
@@ -178,24 +196,9 @@ async fn work_a_lead(c: &Client, base: &str) {
     // Log in.
     c.goto(&format!("{base}/")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().ends_with("/login"));
-    c.find(Locator::Css("input[name=name]"))
-        .await
-        .unwrap()
-        .send_keys(ANALYST.0)
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(ANALYST.1)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "input[name=name]", ANALYST.0).await;
+    type_into(c, "input[name=password]", ANALYST.1).await;
+    click(c, "form button[type=submit]").await;
     wait_for_text(c, "h1", |t| t.contains("Queue")).await;
     let queue = c.find(Locator::Css("table.queue")).await.unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/");
@@ -214,18 +217,8 @@ async fn work_a_lead(c: &Client, base: &str) {
         .select_by_value("fee.deposit")
         .await
         .unwrap();
-    c.find(Locator::Css("input[name=source]"))
-        .await
-        .unwrap()
-        .send_keys("hostile")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.filters button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "input[name=source]", "hostile").await;
+    click(c, "form.filters button[type=submit]").await;
     wait_for_text(c, "b.total", |t| t == "1").await;
     let url = c.current_url().await.unwrap();
     let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
@@ -246,12 +239,7 @@ async fn work_a_lead(c: &Client, base: &str) {
     shot(c, "2-filtered").await;
 
     // Open it: the posting with its finding marked, nothing of it run.
-    c.find(Locator::Css("a.lead"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "a.lead").await;
     wait_for_text(c, "h2", |t| t.contains("Posting text")).await;
     let lead_path = c.current_url().await.unwrap().path().to_string();
     assert!(lead_path.starts_with("/leads/"), "{lead_path}");
@@ -280,18 +268,8 @@ async fn work_a_lead(c: &Client, base: &str) {
 
     // A verdict with a note, then the timeline.
     let note = "押金属实，已截图 <i>存档</i>";
-    c.find(Locator::Css("form.act textarea[name=note]"))
-        .await
-        .unwrap()
-        .send_keys(note)
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[value=confirmed]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "form.act textarea[name=note]", note).await;
+    click(c, "button[value=confirmed]").await;
     wait_for_text(c, "dd.verdict", |t| t == "confirmed").await;
     assert_eq!(c.current_url().await.unwrap().path(), lead_path);
     let mut timeline = Vec::new();
@@ -307,12 +285,7 @@ async fn work_a_lead(c: &Client, base: &str) {
     shot(c, "4-verdict").await;
 
     // Recheck now: the page is fetched again and recorded.
-    c.find(Locator::Css("form.act button[accesskey=r]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "form.act button[accesskey=r]").await;
     let outcome = wait_for_text(c, "table.history td.outcome", |_| true).await;
     assert_eq!(outcome, "online");
     shot(c, "5-rechecked").await;
