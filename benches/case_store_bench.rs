@@ -24,75 +24,9 @@ mod postgres_cluster;
 use std::time::{Duration, Instant};
 
 use xuncha_cases::{CaseQueue, Change, Cursor, Facet, Filter, Location, Status, Verdict};
-use xuncha_core::{Category, Finding, Lead, LegalRef, PostingRef, Severity, Span, LEAD_SCHEMA};
+use xuncha_core::Category;
 
-const BATCH: usize = 500;
-
-fn lead(i: usize) -> (Lead, String) {
-    let cats = Category::ALL;
-    let category = cats[i % cats.len()];
-    let rule = format!("R-{:03}", i % 60);
-    let law = LegalRef {
-        key: "EPL-3".into(),
-        law: "中华人民共和国就业促进法".into(),
-        article: "第三条".into(),
-        text: "劳动者依法享有平等就业和自主择业的权利。".repeat(4),
-    };
-    let matched = "入职需交押金300元";
-    let lead = Lead {
-        schema: LEAD_SCHEMA.into(),
-        lead_id: format!("{:032x}", (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
-        category,
-        severity: Severity::Illegal,
-        score: 0.9,
-        findings: vec![Finding {
-            rule_id: rule,
-            field: "description".into(),
-            span: Span::new(0, matched.len()),
-            matched: matched.into(),
-            context: format!("岗位职责：仓库分拣，{matched}，包吃住，月薪六千。"),
-        }],
-        findings_unexamined: 0,
-        legal_basis: vec![law.clone()],
-        penalty: Some(law),
-        posting: PostingRef {
-            id: format!("site-{}:{i}", i % 40),
-            url: Some(format!("https://jobs{}.example/p/{i}", i % 40)),
-            source: Some(format!("site-{}", i % 40)),
-            content_sha256: "ab".repeat(32),
-            title: Some("仓库分拣员".into()),
-            company: Some(format!("某某物流有限公司{}", i % 5000)),
-            location: Some("深圳-南山区".into()),
-            publisher: Some(format!("pub-{}", i % 5000)),
-            divisions: vec![
-                format!("{}0000", 11 + (i % 30)),
-                format!("{}0100", 11 + (i % 30)),
-            ],
-            ..PostingRef::default()
-        },
-        detected_at: "2026-01-01T00:00:00Z".into(),
-        rules_version: "bench".into(),
-        scanner_version: "bench".into(),
-        licence: None,
-    };
-    // A year of filing, newest last.
-    let t = time::OffsetDateTime::from_unix_timestamp(1_767_225_600 + (i as i64 * 31)).unwrap();
-    (lead, xuncha_core::rfc3339_seconds(t))
-}
-
-fn fill(q: &CaseQueue, n: usize) -> f64 {
-    let start = Instant::now();
-    let mut i = 0;
-    while i < n {
-        let end = (i + BATCH).min(n);
-        // One batch shares its filing second, as a scan batch does.
-        let (_, at) = lead(end - 1);
-        let leads: Vec<Lead> = (i..end).map(|j| lead(j).0).collect();
-        q.upsert(&leads, &at).unwrap();
-        i = end;
-    }
-    n as f64 / start.elapsed().as_secs_f64()
-}
+use xuncha_benches::case_store::{fill, lead, BATCH};
 
 fn time_it(mut f: impl FnMut()) -> (Duration, Duration) {
     let mut runs: Vec<Duration> = (0..20)

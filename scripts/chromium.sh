@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Headless Chromium for the HTML report test (crates/xuncha/tests/report_html.rs):
-# installs Debian's `chromium` package when it is missing, and a Chinese font when none
-# is installed (without one the report's screenshot shows empty boxes), then prints the
-# path of chromium.
+# Headless Chromium for the HTML report test (crates/xuncha/tests/report_html.rs) and the
+# console's browser tests (crates/xuncha/tests/browser.rs, driven over WebDriver):
+# installs Debian's `chromium` and `chromium-driver` packages when they are missing, and a
+# Chinese font when none is installed (without one the screenshots show empty boxes), then
+# prints the path of chromium. The driver is /usr/bin/chromedriver.
 #
 #   bash scripts/chromium.sh        install what is missing; prints /usr/bin/chromium
 set -euo pipefail
 
 BIN=/usr/bin/chromium
 want=()
+DRIVER=/usr/bin/chromedriver
 [ -x "$BIN" ] || want+=(chromium)
+[ -x "$DRIVER" ] || want+=(chromium-driver)
 if ! command -v fc-list >/dev/null || [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
     want+=(fonts-wqy-microhei)
 fi
@@ -27,4 +30,5 @@ if [ ${#want[@]} -gt 0 ]; then
     fi
 fi
 "$BIN" --version >&2
+"$DRIVER" --version >&2
 echo "$BIN"

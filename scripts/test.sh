@@ -20,7 +20,8 @@ fi
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 TANSU_BIN=$(bash scripts/broker.sh install)
-# The HTML report is checked in a real browser: Debian's chromium, installed if missing.
+# The HTML report and the console are checked in a real browser: Debian's chromium and
+# chromedriver, installed if missing.
 CHROMIUM=$(bash scripts/chromium.sh)
 export CHROMIUM
 # The case store is tested on PostgreSQL as well as SQLite: Debian's server, installed if

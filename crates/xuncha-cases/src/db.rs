@@ -261,8 +261,53 @@ pub(crate) fn retry_while_unreachable<R>(
 
 /// The database of a case store.
 pub(crate) enum Db {
-    Sqlite(Mutex<rusqlite::Connection>),
+    /// The connection that writes, and read-only ones for reads (WAL lets them read
+    /// beside the writer and beside each other).
+    Sqlite(Mutex<rusqlite::Connection>, Readers),
     Postgres(PgPool),
+}
+
+/// Read-only SQLite connections: a slow count on one does not hold up a page read on
+/// another, nor wait for a writer (`xuncha run`, a filer) to commit.
+pub(crate) struct Readers {
+    conns: Vec<Mutex<rusqlite::Connection>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+/// Read-only connections a process keeps to a SQLite case store.
+const SQLITE_READERS: usize = 4;
+
+impl Readers {
+    /// Read-only connections to the (already migrated) database at `path`.
+    pub(crate) fn open(path: &std::path::Path) -> anyhow::Result<Readers> {
+        let conns = (0..SQLITE_READERS)
+            .map(|_| {
+                let c = rusqlite::Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .with_context(|| format!("opening {} to read", path.display()))?;
+                c.busy_timeout(Duration::from_secs(10))?;
+                Ok(Mutex::new(c))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Readers {
+            conns,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// A free connection, else the next one in turn once it is free.
+    fn get(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+        for c in &self.conns {
+            if let Ok(g) = c.try_lock() {
+                return g;
+            }
+        }
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.conns.len();
+        xuncha_core::lock(&self.conns[i])
+    }
 }
 
 /// A PostgreSQL connection pool that may be dropped anywhere. Closing a synchronous client
@@ -307,6 +352,18 @@ fn connection_lost(e: &anyhow::Error) -> bool {
     })
 }
 
+/// Runs `f` in a transaction of `behaviour` on `conn` and commits it.
+fn sqlite_tx<R>(
+    conn: &mut rusqlite::Connection,
+    behaviour: rusqlite::TransactionBehavior,
+    mut f: impl FnMut(&mut dyn Tx) -> anyhow::Result<R>,
+) -> anyhow::Result<R> {
+    let mut t = SqliteTx(conn.transaction_with_behavior(behaviour)?);
+    let r = f(&mut t)?;
+    t.0.commit()?;
+    Ok(r)
+}
+
 impl Db {
     /// Runs `f` in one transaction and commits it. SQLite takes the write lock at the
     /// start (`BEGIN IMMEDIATE`), so two writers queue instead of one failing half-way;
@@ -318,15 +375,11 @@ impl Db {
         mut f: impl FnMut(&mut dyn Tx) -> anyhow::Result<R>,
     ) -> anyhow::Result<R> {
         match self {
-            Db::Sqlite(conn) => {
-                let mut conn = xuncha_core::lock(conn);
-                let tx =
-                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                let mut t = SqliteTx(tx);
-                let r = f(&mut t)?;
-                t.0.commit()?;
-                Ok(r)
-            }
+            Db::Sqlite(conn, _) => sqlite_tx(
+                &mut xuncha_core::lock(conn),
+                rusqlite::TransactionBehavior::Immediate,
+                f,
+            ),
             Db::Postgres(pool) => retry_while_unreachable(|| {
                 let mut client = pool.get()?;
                 let tx = client.transaction()?;
@@ -335,6 +388,23 @@ impl Db {
                 t.0.commit()?;
                 Ok(r)
             }),
+        }
+    }
+
+    /// Runs `f`, which only reads, in one transaction: on SQLite a read-only connection
+    /// whose snapshot is taken at its first read (no write lock); on PostgreSQL as
+    /// [`Db::tx`].
+    pub(crate) fn read<R>(
+        &self,
+        f: impl FnMut(&mut dyn Tx) -> anyhow::Result<R>,
+    ) -> anyhow::Result<R> {
+        match self {
+            Db::Sqlite(_, readers) => sqlite_tx(
+                &mut readers.get(),
+                rusqlite::TransactionBehavior::Deferred,
+                f,
+            ),
+            Db::Postgres(_) => self.tx(f),
         }
     }
 

@@ -391,7 +391,7 @@ impl CaseQueue {
 
     /// A lead's timeline, oldest first.
     pub fn events(&self, lead_id: &str) -> anyhow::Result<Vec<Event>> {
-        let rows = self.db.tx(|tx| {
+        let rows = self.db.read(|tx| {
             tx.query(
                 "SELECT at, actor, action, from_value, to_value, note FROM lead_events
                  WHERE lead_id = $1 ORDER BY id",

@@ -55,7 +55,8 @@ pub use db::Location;
 pub use demotion::{DemotionPolicy, RuleAction, RuleEvent, DEMOTIONS_FRESH_FOR};
 pub use events::{Applied, Change, Event, Verdict, MAX_ACTOR_CHARS, MAX_NOTE_CHARS};
 pub use queue::{
-    CaseQueue, Cursor, DueLead, Facet, Filter, LeadRow, Recheck, Status, GONE_CONFIRMED_AFTER,
+    CaseQueue, Cursor, DueLead, Facet, Filter, LeadRow, Order, Recheck, Status,
+    GONE_CONFIRMED_AFTER,
 };
 pub use rule_stats::{wilson, Interval, RuleStats, Verdicts};
 pub use sink::CaseSink;

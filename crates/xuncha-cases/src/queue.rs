@@ -83,33 +83,75 @@ pub struct Filter {
     pub until: Option<String>,
     /// Only leads after this one in the listing order (the next page).
     pub after: Option<Cursor>,
-    /// At most this many, newest first.
+    /// At most this many, in `order`.
     pub limit: Option<usize>,
+    /// The listing order (newest first unless told).
+    pub order: Order,
 }
 
-/// A place in the listing order (newest first, then by lead id): where the next page
-/// starts. Pages by cursor stay stable while new leads are filed, which pages by offset
-/// do not.
+xuncha_core::str_enum! {
+    /// The order leads are listed in; ties are broken by first sighting, then by lead id,
+    /// so that a cursor names one place.
+    #[derive(Default)]
+    pub enum Order("order") {
+        /// Most recently first seen first.
+        #[default]
+        Newest => "newest",
+        /// Longest waiting first.
+        Oldest => "oldest",
+        /// Most serious first, newest first within a severity.
+        Severity => "severity",
+    }
+}
+
+impl Order {
+    /// The `ORDER BY` of the listing.
+    fn sql(self) -> &'static str {
+        match self {
+            Order::Newest => "first_seen DESC, lead_id",
+            Order::Oldest => "first_seen, lead_id DESC",
+            Order::Severity => "severity_rank DESC, first_seen DESC, lead_id",
+        }
+    }
+}
+
+/// A place in the listing order: where the next page starts. Pages by cursor stay stable
+/// while new leads are filed, which pages by offset do not. Written `FIRST_SEEN,LEAD_ID`,
+/// or `SEVERITY,FIRST_SEEN,LEAD_ID` in the severity order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     /// `first_seen` of the last lead shown.
     pub first_seen: String,
     /// Its id.
     pub lead_id: String,
+    /// Its severity, in the severity order.
+    pub severity: Option<Severity>,
 }
 
 impl Cursor {
-    /// The cursor after `row`.
+    /// The cursor after `row` in the newest-first or oldest-first order.
     pub fn after(row: &LeadRow) -> Cursor {
         Cursor {
             first_seen: row.first_seen.clone(),
             lead_id: row.lead.lead_id.clone(),
+            severity: None,
+        }
+    }
+
+    /// The cursor after `row` in `order`.
+    pub fn after_in(row: &LeadRow, order: Order) -> Cursor {
+        Cursor {
+            severity: (order == Order::Severity).then_some(row.lead.severity),
+            ..Cursor::after(row)
         }
     }
 }
 
 impl std::fmt::Display for Cursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(s) = self.severity {
+            write!(f, "{},", s.as_str())?;
+        }
         write!(f, "{},{}", self.first_seen, self.lead_id)
     }
 }
@@ -117,17 +159,24 @@ impl std::fmt::Display for Cursor {
 impl std::str::FromStr for Cursor {
     type Err = String;
     fn from_str(s: &str) -> Result<Cursor, String> {
-        let (first_seen, lead_id) = s
-            .split_once(',')
-            .filter(|(a, b)| !a.is_empty() && !b.is_empty())
-            .ok_or_else(|| {
-                format!(
-                    "a page cursor is FIRST_SEEN,LEAD_ID (as `leads list` prints it), not `{s}`"
-                )
-            })?;
+        let bad = || {
+            format!(
+                "a page cursor is FIRST_SEEN,LEAD_ID or SEVERITY,FIRST_SEEN,LEAD_ID (as `leads list` prints it), not `{s}`"
+            )
+        };
+        let parts: Vec<&str> = s.split(',').collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(bad());
+        }
+        let (severity, first_seen, lead_id) = match parts.as_slice() {
+            [f, l] => (None, f, l),
+            [sev, f, l] => (Some(sev.parse::<Severity>().map_err(|_| bad())?), f, l),
+            _ => return Err(bad()),
+        };
         Ok(Cursor {
-            first_seen: first_seen.into(),
-            lead_id: lead_id.into(),
+            first_seen: first_seen.to_string(),
+            lead_id: lead_id.to_string(),
+            severity,
         })
     }
 }
@@ -216,11 +265,37 @@ impl Filter {
             args.push((&c.first_seen).into());
             args.push((&c.lead_id).into());
             let (a, b) = (before + args.len() - 1, before + args.len());
-            sql.push_str(&format!(
-                " AND (first_seen < ${a} OR (first_seen = ${a} AND lead_id > ${b}))"
-            ));
+            let after_time = match self.order {
+                Order::Oldest => {
+                    format!("(first_seen > ${a} OR (first_seen = ${a} AND lead_id < ${b}))")
+                }
+                _ => format!("(first_seen < ${a} OR (first_seen = ${a} AND lead_id > ${b}))"),
+            };
+            match (self.order, c.severity) {
+                (Order::Severity, Some(s)) => {
+                    args.push(rank(s).into());
+                    let r = before + args.len();
+                    sql.push_str(&format!(
+                        " AND (severity_rank < ${r} OR (severity_rank = ${r} AND {after_time}))"
+                    ));
+                }
+                _ => sql.push_str(&format!(" AND {after_time}")),
+            }
         }
         (sql, args)
+    }
+
+    /// Refuses a cursor that cannot name a place in this filter's order.
+    fn check_cursor(&self) -> anyhow::Result<()> {
+        match (&self.after, self.order) {
+            (Some(c), Order::Severity) if c.severity.is_none() => anyhow::bail!(
+                "the cursor {c} has no severity, and the listing is by severity (SEVERITY,FIRST_SEEN,LEAD_ID)"
+            ),
+            (Some(c), Order::Newest | Order::Oldest) if c.severity.is_some() => anyhow::bail!(
+                "the cursor {c} names a severity, and the listing is by time (FIRST_SEEN,LEAD_ID)"
+            ),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -577,15 +652,18 @@ impl CaseQueue {
             .collect()
     }
 
-    /// Leads matching `f`, newest first (then by lead id).
+    /// Leads matching `f`, in its order (newest first unless told).
     pub fn list(&self, f: &Filter) -> anyhow::Result<Vec<LeadRow>> {
+        f.check_cursor()?;
         let (filter, args) = f.sql();
-        let mut sql =
-            format!("SELECT {ROW_COLUMNS} FROM leads{filter} ORDER BY first_seen DESC, lead_id");
+        let mut sql = format!(
+            "SELECT {ROW_COLUMNS} FROM leads{filter} ORDER BY {}",
+            f.order.sql()
+        );
         if let Some(n) = f.limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
-        self.db.tx(|tx| {
+        self.db.read(|tx| {
             let rows = tx.query(&sql, &args)?;
             let mut texts = LawTexts::default();
             rows.into_iter()
@@ -623,15 +701,43 @@ impl CaseQueue {
             "SELECT COALESCE({key}, 'none'), COUNT(*) FROM {from}{filter}
              GROUP BY {key} ORDER BY COUNT(*) DESC, 1"
         );
-        let rows = self.db.tx(|tx| tx.query(&sql, &args))?;
+        let rows = self.db.read(|tx| tx.query(&sql, &args))?;
         rows.into_iter()
             .map(|mut r| Ok((col(&mut r)?.text()?, col(&mut r)?.int()? as u64)))
             .collect()
     }
 
+    /// How many leads matching `f` there are of each category and severity: (category,
+    /// severity, leads), most first.
+    pub fn category_severity_counts(
+        &self,
+        f: &Filter,
+    ) -> anyhow::Result<Vec<(String, String, u64)>> {
+        let (filter, args) = Filter {
+            after: None,
+            limit: None,
+            ..f.clone()
+        }
+        .sql();
+        let sql = format!(
+            "SELECT category, severity, COUNT(*) FROM leads{filter}
+             GROUP BY category, severity ORDER BY COUNT(*) DESC, 1, 2"
+        );
+        let rows = self.db.read(|tx| tx.query(&sql, &args))?;
+        rows.into_iter()
+            .map(|mut r| {
+                Ok((
+                    col(&mut r)?.text()?,
+                    col(&mut r)?.text()?,
+                    col(&mut r)?.int()? as u64,
+                ))
+            })
+            .collect()
+    }
+
     /// One lead.
     pub fn get(&self, lead_id: &str) -> anyhow::Result<Option<LeadRow>> {
-        self.db.tx(|tx| {
+        self.db.read(|tx| {
             tx.query_opt(
                 &format!("SELECT {ROW_COLUMNS} FROM leads WHERE lead_id = $1"),
                 &[lead_id.into()],
@@ -767,7 +873,7 @@ impl CaseQueue {
 
     /// Every recheck of a lead, oldest first.
     pub fn history(&self, lead_id: &str) -> anyhow::Result<Vec<Recheck>> {
-        let rows = self.db.tx(|tx| {
+        let rows = self.db.read(|tx| {
             tx.query(
                 "SELECT lead_id, checked_at, outcome, http_status, final_url, content_sha256, evidence,
                         error, flagged_present, flagged_found, flagged_total
@@ -831,7 +937,40 @@ fn open_sqlite(path: &Path) -> anyhow::Result<Db> {
         path.display()
     );
     crate::migrate::sqlite(&mut conn).with_context(|| format!("migrating {}", path.display()))?;
-    Ok(Db::Sqlite(Mutex::new(conn)))
+    keep_statistics(&conn).with_context(|| format!("analysing {}", path.display()))?;
+    let readers = db::Readers::open(path)?;
+    Ok(Db::Sqlite(Mutex::new(conn), readers))
+}
+
+/// Leads below which SQLite plans well without statistics.
+const ANALYSE_FROM_LEADS: i64 = 1000;
+
+/// Gives SQLite's planner the statistics of the case store's indexes when it has none
+/// or the queue has doubled or halved since they were taken. Without them it cannot tell
+/// a site (a fortieth of the leads) from a category (a sixteenth), and a filter on both
+/// that matches nothing scans the whole category instead of the site's few thousand
+/// index entries. A whole ANALYZE of a million leads takes about two seconds, once per
+/// doubling. (PostgreSQL's autovacuum keeps its own statistics.)
+fn keep_statistics(conn: &Connection) -> anyhow::Result<()> {
+    // Leads are never deleted: the largest rowid is their number, read off the b-tree.
+    let leads: i64 = conn.query_row("SELECT COALESCE(MAX(rowid), 0) FROM leads", [], |r| {
+        r.get(0)
+    })?;
+    if leads < ANALYSE_FROM_LEADS {
+        return Ok(());
+    }
+    // sqlite_stat1 exists only once something was analysed.
+    let counted: Option<i64> = conn
+        .query_row(
+            "SELECT CAST(stat AS INTEGER) FROM sqlite_stat1 WHERE tbl = 'leads' LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .ok();
+    if counted.is_none_or(|c| leads > 2 * c || 2 * leads < c) {
+        conn.execute_batch("PRAGMA analysis_limit = 0; ANALYZE;")?;
+    }
+    Ok(())
 }
 
 /// Legal texts already looked up in one read: a page of leads cites a handful of articles.

@@ -125,6 +125,20 @@ fn check_name(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A user of `SELECT name, role, disabled, created_at`.
+fn user_row(mut r: crate::db::Row) -> anyhow::Result<User> {
+    let name = col(&mut r)?.text()?;
+    let role = col(&mut r)?.text()?;
+    Ok(User {
+        role: role
+            .parse()
+            .map_err(|e| anyhow::anyhow!("user {name}: {e}"))?,
+        name,
+        disabled: col(&mut r)?.int()? != 0,
+        created_at: col(&mut r)?.text()?,
+    })
+}
+
 impl CaseQueue {
     /// Adds an account; fails if the name is taken or the password shorter than
     /// [`MIN_PASSWORD_CHARS`].
@@ -154,26 +168,24 @@ impl CaseQueue {
 
     /// Every account, by name.
     pub fn users(&self) -> anyhow::Result<Vec<User>> {
-        let rows = self.db.tx(|tx| {
+        let rows = self.db.read(|tx| {
             tx.query(
                 "SELECT name, role, disabled, created_at FROM users ORDER BY name",
                 &[],
             )
         })?;
-        rows.into_iter()
-            .map(|mut r| {
-                let name = col(&mut r)?.text()?;
-                let role = col(&mut r)?.text()?;
-                Ok(User {
-                    role: role
-                        .parse()
-                        .map_err(|e| anyhow::anyhow!("user {name}: {e}"))?,
-                    name,
-                    disabled: col(&mut r)?.int()? != 0,
-                    created_at: col(&mut r)?.text()?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(user_row).collect()
+    }
+
+    /// The account named `name`, enabled or not.
+    pub fn user(&self, name: &str) -> anyhow::Result<Option<User>> {
+        let row = self.db.read(|tx| {
+            tx.query_opt(
+                "SELECT name, role, disabled, created_at FROM users WHERE name = $1",
+                &[name.into()],
+            )
+        })?;
+        row.map(user_row).transpose()
     }
 
     /// Disables an account and ends its sessions; `false` if there is no such account.
@@ -269,7 +281,7 @@ impl CaseQueue {
     /// The live session of `token`: not expired at `now`, its account not disabled.
     pub fn session(&self, token: &str, now: OffsetDateTime) -> anyhow::Result<Option<Session>> {
         let now = rfc3339_seconds(now);
-        let row = self.db.tx(|tx| {
+        let row = self.db.read(|tx| {
             tx.query_opt(
                 "SELECT s.name, u.role, s.csrf, s.expires_at FROM sessions s
                  JOIN users u ON u.name = s.name

@@ -205,8 +205,23 @@ pub struct Config {
     pub campaigns: CampaignSettings,
     /// When verdicts demote a rule (read by every command that records verdicts).
     pub demotion: xuncha_cases::DemotionPolicy,
+    /// The web console (`xuncha serve`).
+    pub console: ConsoleSettings,
     /// Logs.
     pub log: Log,
+}
+
+/// The `[console]` settings of `xuncha serve`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// Single sign-on: the request header in which the department's reverse proxy names
+    /// the logged-in user (`X-Remote-User`). The named account must exist and be enabled;
+    /// its role is the store's. Unset: every user logs in with a password.
+    pub trusted_proxy_header: Option<String>,
+    /// The addresses (`10.0.0.5`) or networks (`10.0.0.0/24`) the header is believed
+    /// from; from any other address it is ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Config {
@@ -226,6 +241,7 @@ impl Default for Config {
             recheck: RecheckConfig::default(),
             campaigns: CampaignSettings::default(),
             demotion: xuncha_cases::DemotionPolicy::default(),
+            console: ConsoleSettings::default(),
             log: Log::default(),
         }
     }
@@ -526,6 +542,32 @@ mod tests {
             // The defaults pass, other tools' variables are left alone.
             jail.set_env("XUNCHA_CORPUS", "/somewhere");
             Config::load(None).unwrap().validate().unwrap();
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn console_single_sign_on_is_read_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "[console]\ntrusted_proxy_header = \"X-Remote-User\"\ntrusted_proxies = [\"10.0.0.0/24\"]\n",
+            )?;
+            let c = Config::load(Some(Path::new("c.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(
+                c.console.trusted_proxy_header.as_deref(),
+                Some("X-Remote-User")
+            );
+            assert_eq!(c.console.trusted_proxies, ["10.0.0.0/24"]);
+            jail.set_env(
+                "XUNCHA_CONSOLE__TRUSTED_PROXIES",
+                "[\"127.0.0.1/32\", \"::1\"]",
+            );
+            let c = Config::load(Some(Path::new("c.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.console.trusted_proxies, ["127.0.0.1/32", "::1"]);
+            jail.create_file("typo.toml", "[console]\ntrusted_proxy = \"x\"\n")?;
+            let e = Config::load(Some(Path::new("typo.toml"))).unwrap_err();
+            assert!(format!("{e:#}").contains("trusted_proxy"), "{e:#}");
             Ok(())
         });
     }

@@ -149,26 +149,38 @@ struct Counts {
 
 impl Counts {
     fn of(leads: &[Lead]) -> Counts {
+        Counts::from_counts(leads.iter().map(|l| (l.category, l.severity, 1)))
+    }
+
+    /// From numbers of leads per (category, severity).
+    fn from_counts(counts: impl IntoIterator<Item = (Category, Severity, usize)>) -> Counts {
         let mut rows: Vec<(Category, [usize; 4])> = Vec::new();
-        for l in leads {
-            let i = match rows.binary_search_by_key(&l.category, |r| r.0) {
+        for (category, severity, n) in counts {
+            let i = match rows.binary_search_by_key(&category, |r| r.0) {
                 Ok(i) => i,
                 Err(i) => {
-                    rows.insert(i, (l.category, [0; 4]));
+                    rows.insert(i, (category, [0; 4]));
                     i
                 }
             };
-            let s = SEVERITIES
-                .iter()
-                .position(|&s| s == l.severity)
-                .unwrap_or(0);
-            rows[i].1[s] += 1;
+            let s = SEVERITIES.iter().position(|&s| s == severity).unwrap_or(0);
+            rows[i].1[s] += n;
         }
         Counts { rows }
     }
 
     fn column(&self, s: usize) -> usize {
         self.rows.iter().map(|r| r.1[s]).sum()
+    }
+}
+
+/// The report's summary table and chart for numbers of leads per (category, severity),
+/// as the console's dashboard shows them.
+pub(crate) fn summary(counts: impl IntoIterator<Item = (Category, Severity, usize)>) -> Markup {
+    let c = Counts::from_counts(counts);
+    html! {
+        (summary_table(&c))
+        div.scroll { (chart(&c)) }
     }
 }
 

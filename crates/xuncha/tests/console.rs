@@ -1,17 +1,20 @@
 //! `xuncha serve`, the real binary on a loopback port, over a SQLite store that
-//! `xuncha run --once` filled from examples/postings.jsonl and one hostile posting: who
-//! gets in, what a POST must carry, what each role may do, and how posting text is shown.
+//! `xuncha run --once` filled from examples/postings.jsonl, one hostile posting and one
+//! posting of a hostile site on another loopback port: who gets in (passwords, or a
+//! trusted single sign-on proxy's header), what a POST must carry, what each role may do,
+//! how posting text and stored pages are shown, what the queue's filters take, and what
+//! "recheck now" records.
 
 mod process;
+mod serve;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use process::{checkout, filed_examples, ok, repo, xuncha};
+use serve::http::{enc, get, login, request, request_with, try_login};
+use serve::{add_user, serve};
 
 const ANALYST: (&str, &str) = ("li", "analyst password 1");
 const SUPERVISOR: (&str, &str) = ("wang", "supervisor password 2");
@@ -26,6 +29,8 @@ struct Store {
     lead: String,
     /// The lead of the hostile posting.
     hostile: String,
+    /// A lead whose posting page is on the hostile site (a loopback port).
+    fetched: String,
 }
 
 impl Store {
@@ -54,6 +59,8 @@ fn store() -> &'static Store {
             "description": format!("入职先交300元押金。{HOSTILE_IMG}"),
         });
         postings.push_str(&format!("{hostile}\n"));
+        let site = serve::hostile_site();
+        postings.push_str(&format!("{}\n", serve::hostile_posting(site, "site-1")));
         // A ring: one number written two ways on two postings, a hostile title.
         for (id, contact) in [
             ("ring-a", "电话 139 1234 5678"),
@@ -73,179 +80,27 @@ fn store() -> &'static Store {
         let list = ok(xuncha(d, &["leads", "list"]).output().unwrap());
         let id_of = |line: &str| line.split_whitespace().next().unwrap().to_string();
         let hostile = id_of(list.lines().find(|l| l.contains("evil-1")).expect(&list));
+        let fetched = id_of(list.lines().find(|l| l.contains("site-1")).expect(&list));
         let lead = id_of(
             list.lines()
                 .skip(1)
-                .find(|l| !l.contains("evil-1") && !l.contains("ring-"))
+                .find(|l| !l.contains("evil-1") && !l.contains("site-1") && !l.contains("ring-"))
                 .unwrap(),
         );
-        for (user, role) in [
+        for ((name, password), role) in [
             (ANALYST, "analyst"),
             (SUPERVISOR, "supervisor"),
             (LEAVER, "analyst"),
         ] {
-            add_user(d, user, role);
+            add_user(d, name, password, role);
         }
-        Store { dir, lead, hostile }
+        Store {
+            dir,
+            lead,
+            hostile,
+            fetched,
+        }
     })
-}
-
-/// `xuncha users add`, the password on standard input.
-fn add_user(d: &Path, (name, password): (&str, &str), role: &str) {
-    let mut add = xuncha(d, &["users", "add", name, "--role", role])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(add.stdin.take().unwrap(), "{password}").unwrap();
-    ok(add.wait_with_output().unwrap());
-}
-
-/// A console on a free port, stopped when dropped.
-struct Console {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Console {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(dir: &Path) -> Console {
-    let mut child = xuncha(
-        dir,
-        &["serve", "--addr", "127.0.0.1:0", "--insecure-cookies"],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines().map_while(Result::ok) {
-            if let Some(addr) = line.split("console listening on http://").nth(1) {
-                let _ = tx.send(addr.trim().to_string());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the console did not start");
-    let port = addr.rsplit(':').next().unwrap().parse().unwrap();
-    Console { child, port }
-}
-
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn cookies(&self) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// `NAME=VALUE` of the cookie `name` this answer sets.
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.cookies()
-            .into_iter()
-            .find(|c| c.starts_with(&format!("{name}=")))
-            .map(|c| c.split(';').next().unwrap().to_string())
-    }
-
-    /// The value of the first hidden `csrf` field of the page.
-    fn csrf(&self) -> String {
-        let at = self.body.find("name=\"csrf\" value=\"").expect(&self.body) + 19;
-        self.body[at..at + 64].to_string()
-    }
-}
-
-/// One HTTP/1.0 request on the console's port.
-fn request(port: u16, method: &str, path: &str, cookie: Option<&str>, form: Option<&str>) -> Resp {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n");
-    if let Some(c) = cookie {
-        req.push_str(&format!("Cookie: {c}\r\n"));
-    }
-    let body = form.unwrap_or("");
-    if form.is_some() || method == "POST" {
-        req.push_str(&format!(
-            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let mut lines = head.lines();
-    let status = lines.next().unwrap().split_whitespace().nth(1).unwrap();
-    Resp {
-        status: status.parse().unwrap(),
-        headers: lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .collect(),
-        body: body.to_string(),
-    }
-}
-
-fn get(port: u16, path: &str, cookie: &str) -> Resp {
-    request(port, "GET", path, Some(cookie), None)
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// The answer to a login form filled with `name` and `password`.
-fn try_login(port: u16, name: &str, password: &str) -> Resp {
-    let page = request(port, "GET", "/login", None, None);
-    assert_eq!(page.status, 200);
-    let pairing = page.cookie("xuncha_login").expect("a login cookie");
-    let form = format!(
-        "csrf={}&name={}&password={}",
-        page.csrf(),
-        enc(name),
-        enc(password)
-    );
-    request(port, "POST", "/login", Some(&pairing), Some(&form))
-}
-
-/// A session cookie (`xuncha_session=…`) for `user`.
-fn login(port: u16, (name, password): (&str, &str)) -> String {
-    let r = try_login(port, name, password);
-    assert_eq!(r.status, 303, "{r:?}");
-    r.cookie("xuncha_session").expect("a session cookie")
 }
 
 fn show(dir: &Path, lead: &str) -> serde_json::Value {
@@ -268,7 +123,7 @@ fn routes(dir: &Path) -> Vec<(String, String, bool)> {
 #[test]
 fn every_route_but_the_anonymous_ones_sends_a_stranger_to_login() {
     let s = store();
-    let c = serve(s.path());
+    let c = serve(s.path(), &[]);
     let routes = routes(s.path());
     let anonymous: Vec<String> = routes
         .iter()
@@ -280,7 +135,7 @@ fn every_route_but_the_anonymous_ones_sends_a_stranger_to_login() {
         ["GET /healthz", "GET /login", "POST /login"],
         "only these answer strangers"
     );
-    assert!(routes.len() >= 7, "{routes:?}");
+    assert!(routes.len() >= 10, "{routes:?}");
     // Unknown paths are not told apart from pages either.
     let mut tried = routes.clone();
     tried.push(("GET".into(), "/no/such/page".into(), false));
@@ -289,7 +144,9 @@ fn every_route_but_the_anonymous_ones_sends_a_stranger_to_login() {
         if anonymous {
             continue;
         }
-        let path = path.replace("{id}", &s.lead);
+        let path = path
+            .replace("{id}", &s.lead)
+            .replace("{sha}", &"ab".repeat(32));
         for cookie in [None, Some("xuncha_session=forged"), Some("xuncha_session=")] {
             let r = request(
                 c.port,
@@ -311,7 +168,7 @@ fn every_route_but_the_anonymous_ones_sends_a_stranger_to_login() {
 #[test]
 fn login_works_a_wrong_password_fails_and_the_cookie_is_guarded() {
     let s = store();
-    let c = serve(s.path());
+    let c = serve(s.path(), &[]);
 
     let wrong = try_login(c.port, ANALYST.0, "not the password");
     let unknown = try_login(c.port, "nobody", "not the password");
@@ -362,7 +219,7 @@ fn login_works_a_wrong_password_fails_and_the_cookie_is_guarded() {
 #[test]
 fn a_post_without_its_csrf_token_is_refused() {
     let s = store();
-    let c = serve(s.path());
+    let c = serve(s.path(), &[]);
     let session = login(c.port, ANALYST);
     let csrf = get(c.port, "/", &session).csrf();
     let mark = format!("/leads/{}/mark", s.lead);
@@ -402,7 +259,7 @@ fn a_post_without_its_csrf_token_is_refused() {
 #[test]
 fn an_analyst_gives_verdicts_but_only_a_supervisor_assigns() {
     let s = store();
-    let c = serve(s.path());
+    let c = serve(s.path(), &[]);
     let lead = &s.hostile;
     let mark = format!("/leads/{lead}/mark");
     let analyst = login(c.port, ANALYST);
@@ -455,7 +312,7 @@ fn an_analyst_gives_verdicts_but_only_a_supervisor_assigns() {
 #[test]
 fn hostile_posting_text_is_shown_as_text() {
     let s = store();
-    let c = serve(s.path());
+    let c = serve(s.path(), &[]);
     let session = login(c.port, ANALYST);
     let queue = get(c.port, "/?source=evil", &session);
     let lead = get(c.port, &format!("/leads/{}", s.hostile), &session);
@@ -477,6 +334,10 @@ fn hostile_posting_text_is_shown_as_text() {
     // Its evidence is marked where it was found.
     assert!(b.contains("<mark data-rule="), "{b}");
     assert!(b.contains("押金"));
+    // Each finding beside the provisions its rule cites, from the rules the console read.
+    let table = &b[b.find("per-finding").expect(b)..];
+    assert!(table.contains("<td><mark>"), "{table}");
+    assert!(table.contains("<ul class=\"law\"><li><b>"), "{table}");
 
     // An ordinary posting's address is a link that tells the site nothing.
     let plain = get(c.port, &format!("/leads/{}", s.lead), &session);
@@ -490,7 +351,7 @@ fn hostile_posting_text_is_shown_as_text() {
 #[test]
 fn a_campaign_is_shown_as_text_and_only_a_supervisor_assigns_it_whole() {
     let s = store();
-    let c = serve(s.path());
+    let c = serve(s.path(), &[]);
     let listed = ok(
         xuncha(s.path(), &["campaigns", "list", "--format", "jsonl"])
             .output()
@@ -589,7 +450,7 @@ fn a_campaign_is_shown_as_text_and_only_a_supervisor_assigns_it_whole() {
 #[test]
 fn twenty_wrong_passwords_from_one_address_then_only_429s() {
     let s = store();
-    let c = serve(s.path());
+    let c = serve(s.path(), &[]);
     for i in 0..20 {
         let r = try_login(c.port, ANALYST.0, &format!("guess {i}"));
         assert_eq!(r.status, 401, "attempt {i}");
@@ -613,7 +474,7 @@ fn twenty_wrong_passwords_from_one_address_then_only_429s() {
 #[test]
 fn a_disabled_account_loses_its_session_and_cannot_log_in() {
     let s = store();
-    let c = serve(s.path());
+    let c = serve(s.path(), &[]);
     let session = login(c.port, LEAVER);
     assert_eq!(get(c.port, "/", &session).status, 200);
     let listed = ok(xuncha(s.path(), &["users", "list"]).output().unwrap());
@@ -642,16 +503,245 @@ fn a_disabled_account_loses_its_session_and_cannot_log_in() {
     assert!(!as_arg.status.success());
 }
 
-/// A store of its own with one rule demoted by three dismissals (under a policy that
-/// demotes on three verdicts below 0.9), and an admin: the demotion is the only shared
-/// state the other tests must not see.
+/// The hashes the lead page links to as stored pages.
+fn evidence_links(page: &str, lead: &str) -> Vec<String> {
+    let prefix = format!("/leads/{lead}/evidence/");
+    page.match_indices(&prefix)
+        .map(|(i, _)| page[i + prefix.len()..i + prefix.len() + 64].to_string())
+        .collect()
+}
+
+#[test]
+fn recheck_now_needs_its_token_and_keeps_the_page_as_inert_evidence() {
+    let s = store();
+    let c = serve(s.path(), &[]);
+    let session = login(c.port, ANALYST);
+    let lead_path = format!("/leads/{}", s.fetched);
+    let csrf = get(c.port, &lead_path, &session).csrf();
+    let recheck = format!("{lead_path}/recheck");
+    for form in ["".to_string(), format!("csrf={}", "0".repeat(64))] {
+        let r = request(c.port, "POST", &recheck, Some(&session), Some(&form));
+        assert_eq!(r.status, 403, "{form}: {r:?}");
+    }
+    let before = show(s.path(), &s.fetched)["rechecks"]
+        .as_array()
+        .unwrap()
+        .len();
+
+    let r = request(
+        c.port,
+        "POST",
+        &recheck,
+        Some(&session),
+        Some(&format!("csrf={csrf}")),
+    );
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(
+        r.header("location"),
+        Some(format!("{lead_path}#rechecks").as_str())
+    );
+    let shown = show(s.path(), &s.fetched);
+    let rechecks = shown["rechecks"].as_array().unwrap();
+    assert_eq!(rechecks.len(), before + 1, "{shown}");
+    assert_eq!(rechecks.last().unwrap()["outcome"], "online", "{shown}");
+    let asked = shown["events"].as_array().unwrap().iter().any(|e| {
+        e["actor"] == "li"
+            && e["action"] == "note"
+            && e["note"].as_str().unwrap().contains("recheck now: online")
+    });
+    assert!(asked, "who asked is in the timeline: {shown}");
+
+    let page = get(c.port, &lead_path, &session);
+    assert!(
+        page.body.contains("<td class=\"outcome\">online"),
+        "{}",
+        page.body
+    );
+    let links = evidence_links(&page.body, &s.fetched);
+    let sha = links.last().expect("a link to the page fetched").clone();
+    let ev = get(c.port, &format!("{lead_path}/evidence/{sha}"), &session);
+    assert_eq!(ev.status, 200, "{ev:?}");
+    assert_eq!(ev.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(ev.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(ev.header("content-disposition"), Some("inline"));
+    let csp = ev.header("content-security-policy").unwrap();
+    assert!(csp.split(';').any(|d| d.trim() == "sandbox"), "{csp}");
+    assert!(ev.body.contains("<script>window.pwned = 1;"), "{}", ev.body);
+    assert_eq!(ev.body, serve::HOSTILE_PAGE);
+}
+
+#[test]
+fn the_evidence_page_serves_only_the_leads_own_pages_from_inside_the_store() {
+    let s = store();
+    let c = serve(s.path(), &[]);
+    let session = login(c.port, ANALYST);
+    let base = format!("/leads/{}/evidence", s.hostile);
+    for path in [
+        format!("{base}/..%2F..%2F..%2F..%2Fetc%2Fpasswd"),
+        format!("{base}/%2Fetc%2Fpasswd"),
+        format!("{base}/{}", "AB".repeat(32)),
+        format!("{base}/../../../../etc/passwd"),
+        format!("{base}/{}%2F..%2F..", "ab".repeat(31)),
+    ] {
+        let r = get(c.port, &path, &session);
+        assert!(matches!(r.status, 400 | 404), "{path}: {r:?}");
+        assert!(!r.body.contains("root:"), "{path}");
+    }
+    // A page the lead does not name is not served, whatever the store holds.
+    let r = get(c.port, &format!("{base}/{}", "ab".repeat(32)), &session);
+    assert_eq!(r.status, 404);
+
+    // A link planted in the store under the name of the lead's capture points out of it.
+    let sha = show(s.path(), &s.hostile)["lead"]["posting"]["content_sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shelf = s.path().join("data/evidence").join(&sha[..2]);
+    std::fs::create_dir_all(&shelf).unwrap();
+    let _ = std::os::unix::fs::symlink("/etc/passwd", shelf.join(&sha));
+    let r = get(c.port, &format!("{base}/{sha}"), &session);
+    assert_eq!(r.status, 403, "{r:?}");
+    assert!(!r.body.contains("root:"));
+    let page = get(c.port, &format!("/leads/{}", s.hostile), &session);
+    assert!(evidence_links(&page.body, &s.hostile).is_empty());
+}
+
+/// A settings file whose `[console]` trusts `proxies` to name the user in X-Remote-User.
+fn proxy_settings(dir: &Path, proxies: &str) -> String {
+    let path = dir.join(format!("console-{}.toml", proxies.len()));
+    std::fs::write(
+        &path,
+        format!(
+            "[console]\ntrusted_proxy_header = \"X-Remote-User\"\ntrusted_proxies = [{proxies}]\n"
+        ),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_proxy_header_is_believed_from_a_trusted_proxy_only() {
+    let s = store();
+    let settings = tempfile::tempdir().unwrap();
+    let trusted = proxy_settings(settings.path(), "\"127.0.0.1/32\"");
+    let c = serve(s.path(), &["--config", &trusted]);
+    let as_li = [("X-Remote-User", "li")];
+    let r = request_with(c.port, "GET", "/", &as_li, None);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.body.contains("li (analyst)"), "{}", r.body);
+    let cookie = r.cookie("xuncha_session").expect("a session for li");
+    // The session is used again while the proxy names the same user.
+    let again = request_with(
+        c.port,
+        "GET",
+        "/dashboard",
+        &[("X-Remote-User", "li"), ("Cookie", &cookie)],
+        None,
+    );
+    assert_eq!(again.status, 200);
+    assert!(again.cookie("xuncha_session").is_none());
+    // A form still needs its token.
+    let mark = format!("/leads/{}/mark", s.lead);
+    let r = request_with(c.port, "POST", &mark, &as_li, Some("action=confirmed"));
+    assert_eq!(r.status, 403);
+    // The role is the store's; a name without an enabled account gets nothing.
+    let wang = request_with(c.port, "GET", "/", &[("X-Remote-User", "wang")], None);
+    assert!(wang.body.contains("wang (supervisor)"), "{}", wang.body);
+    for nobody in ["nobody", "zhao-not-here"] {
+        let r = request_with(c.port, "GET", "/", &[("X-Remote-User", nobody)], None);
+        assert_eq!(r.status, 403, "{nobody}: {r:?}");
+        assert!(r.cookie("xuncha_session").is_none());
+    }
+    drop(c);
+
+    // From an address that is not the proxy's, the header is anyone's and is ignored.
+    let elsewhere = proxy_settings(settings.path(), "\"10.255.255.1/32\", \"192.0.2.0/24\"");
+    let c = serve(s.path(), &["--config", &elsewhere]);
+    let r = request_with(c.port, "GET", "/", &as_li, None);
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(r.header("location"), Some("/login"));
+    assert!(r.cookie("xuncha_session").is_none());
+    // Password logins work as ever.
+    let session = login(c.port, ANALYST);
+    assert_eq!(get(c.port, "/", &session).status, 200);
+}
+
+#[test]
+fn the_queue_takes_every_filter_and_sort_and_refuses_bad_ones_by_name() {
+    let s = store();
+    let c = serve(s.path(), &[]);
+    let session = login(c.port, ANALYST);
+    let all = get(c.port, "/", &session);
+    assert_eq!(all.status, 200);
+    let total = |b: &str| -> u64 {
+        let at = b.find("<b class=\"total\">").expect(b) + "<b class=\"total\">".len();
+        b[at..].split('<').next().unwrap().parse().unwrap()
+    };
+    let n = total(&all.body);
+    assert!(n >= 3, "{n}");
+    for (query, expect) in [
+        ("sort=oldest", n),
+        ("sort=severity&severity=illegal", 0),
+        ("since=2000-01-01&until=2000-01-02", 0),
+        ("since=2000-01-01T08:00:00%2B08:00", n),
+        ("source=hostile", 1),
+        ("region=440300", 0),
+        ("status=new&verdict=&assignee=&publisher=&rule=", 0),
+    ] {
+        let r = get(c.port, &format!("/?{query}"), &session);
+        assert_eq!(r.status, 200, "{query}: {r:?}");
+        if expect > 0 {
+            assert_eq!(total(&r.body), expect, "{query}");
+        }
+    }
+    // A filter keeps its value in the form, the first page link keeps the filters.
+    let r = get(
+        c.port,
+        "/?source=hostile&sort=oldest&after=2000-01-01T00:00:00Z,x",
+        &session,
+    );
+    assert!(r.body.contains("value=\"hostile\""), "{}", r.body);
+    assert!(
+        r.body
+            .contains("href=\"/?source=hostile&amp;sort=oldest\" rel=\"first\""),
+        "{}",
+        r.body
+    );
+    for (query, names) in [
+        ("since=yesterday", "since"),
+        ("until=2026-13-01", "until"),
+        ("sort=random", "random"),
+        ("region=atlantis", "atlantis"),
+        ("sort=severity&after=2026-01-01T00:00:00Z,abc", "severity"),
+        ("category=fee.bribe", "fee.bribe"),
+    ] {
+        let r = get(c.port, &format!("/?{query}"), &session);
+        assert_eq!(r.status, 400, "{query}: {r:?}");
+        assert!(r.body.contains(names), "{query}: {}", r.body);
+    }
+}
+
+#[test]
+fn the_dashboard_counts_today_with_the_reports_chart() {
+    let s = store();
+    let c = serve(s.path(), &[]);
+    let session = login(c.port, ANALYST);
+    let r = get(c.port, "/dashboard", &session);
+    assert_eq!(r.status, 200, "{r:?}");
+    // The store was filled today: the summary table and the chart are drawn.
+    assert!(r.body.contains("<svg class=\"chart\""), "{}", r.body);
+    assert!(r.body.contains("收取押金"), "{}", r.body);
+    assert!(r.body.contains("<table class=\"counts\">"));
+    assert!(!r.body.contains("<script"));
+}
+
 #[test]
 fn the_rules_page_shows_a_demotion_that_only_an_admin_lifts_with_the_form_token() {
     const RULE: &str = "DISC-AGE-001";
     let dir = filed_examples();
     let d = dir.path();
-    add_user(d, ANALYST, "analyst");
-    add_user(d, ADMIN, "admin");
+    add_user(d, ANALYST.0, ANALYST.1, "analyst");
+    add_user(d, ADMIN.0, ADMIN.1, "admin");
     let list = ok(xuncha(d, &["leads", "list", "--rule", RULE])
         .output()
         .unwrap());
@@ -665,7 +755,7 @@ fn the_rules_page_shows_a_demotion_that_only_an_admin_lifts_with_the_form_token(
                 .unwrap(),
         );
     }
-    let c = serve(d);
+    let c = serve(d, &[]);
     let page = format!("/rules/{RULE}");
     let lift = format!("/rules/{RULE}/lift");
 

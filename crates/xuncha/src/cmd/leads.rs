@@ -84,9 +84,13 @@ pub struct FilterArgs {
     /// Only leads first seen before this time.
     #[arg(long)]
     pub until: Option<String>,
-    /// At most this many, newest first.
+    /// At most this many, in the order of --sort.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// newest (first seen most recently first), oldest, or severity (most serious first,
+    /// then newest).
+    #[arg(long, default_value = "newest")]
+    pub sort: xuncha_cases::Order,
     /// The next page: the cursor `leads list` printed after the last one.
     #[arg(long)]
     pub after: Option<xuncha_cases::Cursor>,
@@ -139,30 +143,46 @@ impl FilterArgs {
             until: self.until.clone(),
             after: self.after.clone(),
             limit: self.limit,
+            order: self.sort,
         })
     }
 
     /// A division code as given, or the code of the division so named.
     fn division_code(&self, region: &str) -> anyhow::Result<String> {
-        if region.len() == 6 && region.bytes().all(|b| b.is_ascii_digit()) {
+        if is_division_code(region) {
             return Ok(region.to_string());
         }
         let rules = xuncha_rules::RuleSet::load(&self.rules)
             .with_context(|| format!("reading the division names in {}", self.rules.display()))?;
-        let found: Vec<&xuncha_rules::Division> = rules
-            .divisions
-            .iter()
-            .filter(|d| d.name == region || d.short == region)
-            .collect();
-        match found.as_slice() {
-            [d] => Ok(d.code.clone()),
-            [] => anyhow::bail!("no division named {region} (give its six-digit code, or a name as rules/divisions.csv has it)"),
-            many => anyhow::bail!(
-                "{region} names {} divisions ({}): give the code",
-                many.len(),
-                many.iter().map(|d| format!("{} {}", d.code, d.name)).collect::<Vec<_>>().join(", ")
-            ),
-        }
+        division_code(&rules.divisions, region)
+    }
+}
+
+fn is_division_code(region: &str) -> bool {
+    region.len() == 6 && region.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A division code as given, or the code of the one division of `divisions` so named
+/// (its name or short name, as rules/divisions.csv has them).
+pub(crate) fn division_code(
+    divisions: &[xuncha_rules::Division],
+    region: &str,
+) -> anyhow::Result<String> {
+    if is_division_code(region) {
+        return Ok(region.to_string());
+    }
+    let found: Vec<&xuncha_rules::Division> = divisions
+        .iter()
+        .filter(|d| d.name == region || d.short == region)
+        .collect();
+    match found.as_slice() {
+        [d] => Ok(d.code.clone()),
+        [] => anyhow::bail!("no division named {region} (give its six-digit code, or a name as rules/divisions.csv has it)"),
+        many => anyhow::bail!(
+            "{region} names {} divisions ({}): give the code",
+            many.len(),
+            many.iter().map(|d| format!("{} {}", d.code, d.name)).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -357,7 +377,10 @@ pub fn run(db: Db, settings: super::SettingsArg, cmd: Command) -> anyhow::Result
             // A full page may have more behind it.
             if let (Some(n), Some(last)) = (filter.limit, rows.last()) {
                 if rows.len() == n {
-                    eprintln!("next page: --after {}", xuncha_cases::Cursor::after(last));
+                    eprintln!(
+                        "next page: --after {}",
+                        xuncha_cases::Cursor::after_in(last, filter.sort)
+                    );
                 }
             }
         }

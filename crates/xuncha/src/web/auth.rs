@@ -78,15 +78,40 @@ fn see_other(to: &str) -> Response {
 /// In front of every page but the anonymous ones: a request without a live session goes
 /// to the login page; a POST must carry the session's CSRF token in its `csrf` field.
 /// The session is handed on to the page as an extension.
-pub async fn require_session(State(app): State<App>, req: Request, next: Next) -> Response {
-    let Some(token) = cookie(req.headers(), SESSION_COOKIE) else {
-        return see_other("/login");
+///
+/// Behind a trusted single sign-on proxy, the user it names is logged in: their session
+/// cookie is used if it is theirs, else a session is opened for them (the account must
+/// exist and be enabled) and its cookie set on the answer. A POST must still carry the
+/// token of the session its form was drawn for.
+pub async fn require_session(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let token = cookie(req.headers(), SESSION_COOKIE);
+    let proxied = app
+        .proxy
+        .as_ref()
+        .and_then(|p| p.user(peer.ip(), req.headers()))
+        .map(str::to_string);
+    let found = match token {
+        Some(token) => blocking(&app, move |q| q.session(&token, OffsetDateTime::now_utc())).await,
+        None => Ok(None),
     };
-    let found = blocking(&app, move |q| q.session(&token, OffsetDateTime::now_utc())).await;
-    let session = match found {
-        Ok(Some(s)) => s,
-        Ok(None) => return see_other("/login"),
-        Err(e) => return e.into_response(),
+    let mut opened: Option<String> = None;
+    let session = match (found, proxied) {
+        (Err(e), _) => return e.into_response(),
+        (Ok(Some(s)), None) => s,
+        (Ok(Some(s)), Some(name)) if s.name == name => s,
+        (Ok(_), Some(name)) => match proxy_session(&app, name).await {
+            Ok((token, s)) => {
+                opened = Some(token);
+                s
+            }
+            Err(e) => return e.into_response(),
+        },
+        (Ok(None), None) => return see_other("/login"),
     };
     let (parts, body) = req.into_parts();
     let body = if parts.method == Method::POST {
@@ -107,7 +132,35 @@ pub async fn require_session(State(app): State<App>, req: Request, next: Next) -
     };
     let mut req = Request::from_parts(parts, body);
     req.extensions_mut().insert(session);
-    next.run(req).await
+    let mut res = next.run(req).await;
+    if let Some(token) = opened {
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&app, SESSION_COOKIE, &token, SESSION_TTL),
+        );
+    }
+    res
+}
+
+/// A new session for the user a trusted proxy named: 403 unless the account exists and
+/// is enabled.
+async fn proxy_session(app: &App, name: String) -> Result<(String, Session), WebError> {
+    let opened = blocking(app, move |q| match q.user(&name)? {
+        Some(u) if !u.disabled => q
+            .create_session(&u.name, SESSION_TTL, OffsetDateTime::now_utc())
+            .map(Some),
+        _ => {
+            tracing::warn!(user = %name, "console: the single sign-on proxy named no enabled account");
+            Ok(None)
+        }
+    })
+    .await?;
+    opened.ok_or_else(|| {
+        WebError::status(
+            StatusCode::FORBIDDEN,
+            "the single sign-on names no enabled account of this console",
+        )
+    })
 }
 
 #[derive(Deserialize)]

@@ -3,17 +3,25 @@
 //!
 //! Postings are hostile input and the console is where people read them, so every page is
 //! a maud template (every value escaped), the Content-Security-Policy lets nothing run or
-//! load, and only `/healthz` answers without a session. The store blocks (SQLite, or a
-//! PostgreSQL client), so each call to it runs on the blocking pool, never on a thread
-//! that drives requests.
+//! load, captured pages are served as sandboxed plain text, and only `/healthz` answers
+//! without a session. The store blocks (SQLite, or a PostgreSQL client), so each call to
+//! it runs on the blocking pool, never on a thread that drives requests.
 
 pub mod auth;
 pub mod campaigns;
+pub mod counts;
+pub mod dashboard;
+pub mod evidence;
+pub mod laws;
+pub mod marks;
 pub mod pages;
+pub mod proxy;
+pub mod recheck;
 pub mod routes;
 pub mod rules_page;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,6 +40,55 @@ pub struct App {
     pub hashing: Arc<tokio::sync::Semaphore>,
     /// Whether cookies carry `Secure` (off only for plain HTTP on purpose).
     pub secure_cookies: bool,
+    /// The evidence store leads' pages are read from.
+    pub evidence_dir: PathBuf,
+    /// How "recheck now" fetches.
+    pub recheck: Arc<recheck::RecheckSettings>,
+    /// Rechecks running at once.
+    pub rechecks: Arc<tokio::sync::Semaphore>,
+    /// Single sign-on through a reverse proxy's header, when configured.
+    pub proxy: Option<Arc<proxy::TrustedProxy>>,
+    /// Division names the queue's region filter takes besides codes.
+    pub divisions: Arc<Vec<xuncha_rules::Division>>,
+    /// The queue's counts, shared for a few seconds.
+    pub counts: Arc<counts::CountsCache>,
+    /// The provisions each rule cites.
+    pub rule_laws: Arc<laws::RuleLaws>,
+}
+
+/// How the console is served, beside its store.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Whether cookies carry `Secure`.
+    pub secure_cookies: bool,
+    /// The evidence store, and how "recheck now" fetches into it.
+    pub recheck: recheck::RecheckSettings,
+    /// Single sign-on through a reverse proxy's header.
+    pub proxy: Option<proxy::TrustedProxy>,
+    /// Division names for the region filter.
+    pub divisions: Vec<xuncha_rules::Division>,
+    /// The provisions each rule cites, for the lead page.
+    pub rule_laws: laws::RuleLaws,
+}
+
+impl App {
+    /// The shared state of a console on `queue`.
+    pub fn new(queue: Arc<CaseQueue>, options: Options) -> App {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        App {
+            queue,
+            logins: Arc::new(auth::login_limiter()),
+            hashing: Arc::new(tokio::sync::Semaphore::new(cores)),
+            secure_cookies: options.secure_cookies,
+            evidence_dir: options.recheck.evidence_dir.clone(),
+            recheck: Arc::new(options.recheck),
+            rechecks: recheck::slots(),
+            proxy: options.proxy.map(Arc::new),
+            divisions: Arc::new(options.divisions),
+            counts: Arc::default(),
+            rule_laws: Arc::new(options.rule_laws),
+        }
+    }
 }
 
 /// A page that could not be made: its status and what the user is told.
@@ -87,15 +144,15 @@ pub async fn blocking<R: Send + 'static>(
 pub async fn serve(
     addr: &str,
     queue: Arc<CaseQueue>,
-    secure_cookies: bool,
+    options: Options,
 ) -> anyhow::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding the console to {addr}"))?;
     let bound = listener.local_addr()?;
-    let logins = Arc::new(auth::login_limiter());
+    let app = App::new(queue, options);
     // Addresses that stopped trying are forgotten, so the table stays small.
-    let forget = logins.clone();
+    let forget = app.logins.clone();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_secs(60)).await;
@@ -103,13 +160,6 @@ pub async fn serve(
             forget.shrink_to_fit();
         }
     });
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let app = routes::router(App {
-        queue,
-        logins,
-        hashing: Arc::new(tokio::sync::Semaphore::new(cores)),
-        secure_cookies,
-    });
-    tokio::spawn(crate::telemetry::accept_loop(listener, app));
+    tokio::spawn(crate::telemetry::accept_loop(listener, routes::router(app)));
     Ok(bound)
 }

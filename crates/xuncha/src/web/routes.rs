@@ -12,11 +12,11 @@ use axum::routing::{any, get, post, MethodRouter};
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
 use xuncha_cases::{
-    Change, Cursor, Facet, Filter, Session, Status, Verdict, MAX_ACTOR_CHARS, MAX_NOTE_CHARS,
+    Change, Cursor, Filter, Session, Status, Verdict, MAX_ACTOR_CHARS, MAX_NOTE_CHARS,
 };
 
 use super::pages::{self, FilterValues};
-use super::{auth, blocking, campaigns, rules_page, App, WebError};
+use super::{auth, blocking, campaigns, dashboard, evidence, recheck, rules_page, App, WebError};
 
 /// One route of the console.
 pub struct Route {
@@ -108,6 +108,24 @@ pub const ROUTES: &[Route] = &[
         anonymous: false,
         handler: || post(rules_page::lift),
     },
+    Route {
+        method: "POST",
+        path: "/leads/{id}/recheck",
+        anonymous: false,
+        handler: || post(recheck::now),
+    },
+    Route {
+        method: "GET",
+        path: "/leads/{id}/evidence/{sha}",
+        anonymous: false,
+        handler: || get(evidence::page),
+    },
+    Route {
+        method: "GET",
+        path: "/dashboard",
+        anonymous: false,
+        handler: || get(dashboard::page),
+    },
 ];
 
 /// Leads on one page of the queue.
@@ -152,15 +170,18 @@ pub fn router(app: App) -> Router {
 }
 
 /// What every answer carries: nothing in a page may run, load or be framed, no address
-/// leaks to another site, no answer is kept in a cache.
+/// leaks to another site, no answer is kept in a cache. An answer with a stricter policy
+/// of its own (a stored page's `sandbox`) keeps it.
 async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-        ),
-    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+            ),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -179,20 +200,13 @@ fn bad_request(e: impl std::fmt::Display) -> WebError {
 }
 
 /// The queue's query parameters as a store filter; empty fields are no filter.
-fn filter_of(q: &HashMap<String, String>) -> Result<(Filter, FilterValues), WebError> {
+fn filter_of(
+    q: &HashMap<String, String>,
+    divisions: &[xuncha_rules::Division],
+) -> Result<(Filter, FilterValues), WebError> {
     let mut f = Filter::default();
     let mut shown = FilterValues::default();
-    for name in [
-        "category",
-        "severity",
-        "status",
-        "verdict",
-        "assignee",
-        "source",
-        "publisher",
-        "region",
-        "rule",
-    ] {
+    for name in FilterValues::NAMES {
         let Some(v) = q.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) else {
             continue;
         };
@@ -204,7 +218,15 @@ fn filter_of(q: &HashMap<String, String>) -> Result<(Filter, FilterValues), WebE
             "assignee" => f.assigned_to = Some(v.into()),
             "source" => f.source = Some(v.into()),
             "publisher" => f.publisher = Some(v.into()),
-            "region" => f.region = Some(v.into()),
+            "region" => {
+                f.region = Some(
+                    crate::cmd::leads::division_code(divisions, v)
+                        .map_err(|e| bad_request(format!("region: {e:#}")))?,
+                )
+            }
+            "since" => f.since = Some(time_bound("since", v)?),
+            "until" => f.until = Some(time_bound("until", v)?),
+            "sort" => f.order = v.parse().map_err(bad_request)?,
             _ => f.rule = Some(v.into()),
         }
         shown.pairs.push((name, v.to_string()));
@@ -212,12 +234,30 @@ fn filter_of(q: &HashMap<String, String>) -> Result<(Filter, FilterValues), WebE
     Ok((f, shown))
 }
 
+/// A time filter as the store compares it: a date as given (it sorts before every time
+/// of that day), a time in UTC to the second as the store writes times.
+fn time_bound(name: &str, v: &str) -> Result<String, WebError> {
+    use time::format_description::well_known::Rfc3339;
+    let date = time::macros::format_description!("[year]-[month]-[day]");
+    if time::Date::parse(v, &date).is_ok() {
+        return Ok(v.to_string());
+    }
+    time::OffsetDateTime::parse(v, &Rfc3339)
+        .map(|t| xuncha_core::rfc3339_seconds(t.to_offset(time::UtcOffset::UTC)))
+        .map_err(|_| {
+            bad_request(format!(
+                "{name}: `{v}` is neither a date (2026-11-01) nor a time (2026-11-01T08:00:00+08:00)"
+            ))
+        })
+}
+
 async fn queue(
     State(app): State<App>,
     Extension(session): Extension<Session>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
-    let (filter, shown) = filter_of(&q)?;
+    let (filter, shown) = filter_of(&q, &app.divisions)?;
+    let order = filter.order;
     let after: Option<Cursor> = q
         .get("after")
         .filter(|a| !a.is_empty())
@@ -229,19 +269,25 @@ async fn queue(
         limit: Some(PAGE),
         ..filter
     };
-    let (counts, rows) = blocking(&app, move |q| {
-        Ok((q.counts(&counts_filter, Facet::Category)?, q.list(&page)?))
-    })
-    .await?;
+    // A cursor of another order is the user's mistake, not the store's.
+    let rows = match blocking(&app, move |q| Ok(q.list(&page))).await? {
+        Ok(rows) => rows,
+        Err(e) => return Err(bad_request(format!("{e:#}"))),
+    };
+    let counts = app
+        .counts
+        .by_category(&app, shown.counts_key(), counts_filter)
+        .await?;
     let next = rows.last().filter(|_| rows.len() == PAGE).map(|last| {
         let mut url = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in &shown.pairs {
             url.append_pair(k, v);
         }
-        url.append_pair("after", &Cursor::after(last).to_string());
+        url.append_pair("after", &Cursor::after_in(last, order).to_string());
         format!("/?{}", url.finish())
     });
-    Ok(pages::queue(&session, &shown, &counts, &rows, next).into_response())
+    let first = q.contains_key("after").then(|| shown.href());
+    Ok(pages::queue(&session, &shown, &counts, &rows, first, next).into_response())
 }
 
 async fn lead(
@@ -249,18 +295,26 @@ async fn lead(
     Extension(session): Extension<Session>,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
+    let store = xuncha_crawler::EvidenceStore::new(app.evidence_dir.clone());
     let found = blocking(&app, move |q| {
         let Some(row) = q.get(&id)? else {
             return Ok(None);
         };
+        let history = q.history(&id)?;
+        // The pages of the lead that the evidence store holds, to link to.
+        let stored: Vec<String> = evidence::named_by(&row.lead.posting.content_sha256, &history)
+            .into_iter()
+            .filter(|sha| evidence::confined(&store, sha).is_ok())
+            .collect();
         let campaign = q.campaign_of_lead(&id)?.filter(|c| c.1 > 1);
-        Ok(Some((row, q.history(&id)?, q.events(&id)?, campaign)))
+        Ok(Some((row, history, q.events(&id)?, stored, campaign)))
     })
     .await?;
-    let Some((row, history, events, campaign)) = found else {
+    let Some((row, history, events, stored, campaign)) = found else {
         return Err(WebError::status(StatusCode::NOT_FOUND, "no such lead"));
     };
-    Ok(pages::lead(&session, &row, &history, &events, campaign).into_response())
+    let laws = app.rule_laws.per_finding(&row.lead);
+    Ok(pages::lead(&session, &row, &history, &events, campaign, &stored, laws).into_response())
 }
 
 #[derive(Deserialize)]
@@ -346,14 +400,33 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let queue = xuncha_cases::CaseQueue::open(dir.path().join("q.db")).unwrap();
         // Building panics on a route axum cannot take (a bad path, a layer on nothing).
-        let _ = router(App {
-            queue: Arc::new(queue),
-            logins: Arc::new(auth::login_limiter()),
-            hashing: Arc::new(tokio::sync::Semaphore::new(1)),
-            secure_cookies: true,
-        });
+        let _ = router(App::new(
+            Arc::new(queue),
+            super::super::Options {
+                secure_cookies: true,
+                recheck: recheck::RecheckSettings {
+                    sites_dir: dir.path().join("sites"),
+                    evidence_dir: dir.path().join("evidence"),
+                    allow_private_addresses: false,
+                },
+                proxy: None,
+                divisions: Vec::new(),
+                rule_laws: Default::default(),
+            },
+        ));
         let healthz = ROUTES.iter().filter(|r| r.anonymous).map(|r| r.path);
         assert!(healthz.eq(["/healthz", "/login", "/login"]));
+    }
+
+    #[test]
+    fn time_filters_are_dates_or_times_in_utc() {
+        assert_eq!(time_bound("since", "2026-11-01").unwrap(), "2026-11-01");
+        assert_eq!(
+            time_bound("since", "2026-11-01T08:00:00+08:00").unwrap(),
+            "2026-11-01T00:00:00Z"
+        );
+        assert!(time_bound("until", "yesterday").is_err());
+        assert!(time_bound("until", "2026-13-01").is_err());
     }
 
     #[test]
