@@ -50,7 +50,7 @@ pub(crate) fn layout(title: &str, session: Option<&Session>, body: Markup) -> Ma
                     nav.top {
                         a href="/" accesskey="q" { "线索队列 Queue" }
                         a href="/campaigns" accesskey="c" { "团伙 Campaigns" }
-                        a href="/rules" accesskey="r" { "规则 Rules" }
+                        a href="/rules" accesskey="u" { "规则 Rules" }
                         a href="/dashboard" accesskey="d" { "今日概况 Dashboard" }
                         span.me { (s.name) " (" (s.role.as_str()) ")" }
                         form method="post" action="/logout" {
@@ -357,7 +357,7 @@ pub fn lead(
             form.act method="post" action=(action) {
                 input type="hidden" name="csrf" value=(session.csrf);
                 label { "备注 Note" textarea name="note" maxlength="4000" {} }
-                button type="submit" name="action" value="confirmed" accesskey="c" { "确认违法 Confirm" } " "
+                button type="submit" name="action" value="confirmed" accesskey="y" { "确认违法 Confirm" } " "
                 button type="submit" name="action" value="false_positive" accesskey="x" { "误报 False positive" } " "
                 button type="submit" name="action" value="close" { "结案 Close" } " "
                 button type="submit" name="action" value="note" { "仅备注 Note only" }
