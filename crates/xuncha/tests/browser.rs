@@ -137,8 +137,9 @@ async fn wait_for_text(c: &Client, css: &str, ready: impl Fn(&str) -> bool) -> S
     }
 }
 
-/// A store with the example postings and one posting of a hostile site (`source`
-/// `hostile`) whose page that site serves on a loopback port.
+/// A store with the example postings, one posting of a hostile site (`source`
+/// `hostile`) whose page that site serves on a loopback port, and a ring of two postings
+/// on two sites that share a phone number written two ways.
 fn store() -> tempfile::TempDir {
     let dir = checkout();
     let d = dir.path();
@@ -146,6 +147,19 @@ fn store() -> tempfile::TempDir {
     let mut postings = std::fs::read_to_string(repo().join("examples/postings.jsonl")).unwrap();
     let site = serve::hostile_site();
     postings.push_str(&format!("{}\n", serve::hostile_posting(site, "site-9")));
+    // A ring: one mobile number written two ways on two sites.
+    for (id, source, contact) in [
+        ("ring-1", "ring-a", "电话 139 1234 5678"),
+        ("ring-2", "ring-b", "加薇：一三九一二三四五六七八"),
+    ] {
+        let p = json!({
+            "id": id,
+            "source": source,
+            "title": "日结兼职",
+            "description": format!("入职先交300元押金，{contact}"),
+        });
+        postings.push_str(&format!("{p}\n"));
+    }
     std::fs::write(d.join("data/inbox/batch.jsonl"), postings).unwrap();
     ok(xuncha(d, &["run", "--once"]).output().unwrap());
     serve::add_user(d, ANALYST.0, ANALYST.1, "analyst");
@@ -313,4 +327,45 @@ async fn work_a_lead(c: &Client, base: &str) {
     println!("window.pwned on the stored page: {asked}");
     assert_eq!(asked, json!("undefined"), "a script of the stored page ran");
     shot(c, "6-evidence").await;
+    // The ring's campaign: both postings, the number as each wrote it.
+    c.goto(&format!("{base}/campaigns")).await.unwrap();
+    wait_for_text(c, "h1", |t| t.contains("Campaigns")).await;
+    let mut opened = false;
+    for row in c
+        .find_all(Locator::Css("table.queue tbody tr"))
+        .await
+        .unwrap()
+    {
+        if row.text().await.unwrap().contains("日结兼职") {
+            row.find(Locator::Css("a"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            opened = true;
+            break;
+        }
+    }
+    assert!(opened, "the ring is listed as a campaign");
+    wait_for_text(c, "h2", |t| t.contains("Keys")).await;
+    let page = c
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for written in [
+        "139 1234 5678",
+        "一三九一二三四五六七八",
+        "ring-1",
+        "ring-2",
+    ] {
+        assert!(
+            page.contains(written),
+            "{written} on the campaign page: {page}"
+        );
+    }
+    shot(c, "7-campaign").await;
 }
