@@ -245,105 +245,24 @@ impl CaseQueue {
         at: &str,
     ) -> anyhow::Result<Option<Applied>> {
         check_change(change, actor, note)?;
+        let postgres = self.db.is_postgres();
         let applied = self.db.tx(|tx| {
-            // FOR UPDATE: a second analyst changing the same lead waits for the first and
-            // then sees the first's change, never overwrites it unseen (SQLite's write lock
-            // is taken when the transaction begins, which does the same).
-            let lock = if self.db.is_postgres() {
-                " FOR UPDATE"
-            } else {
-                ""
-            };
-            let Some(mut row) = tx.query_opt(
-                &format!(
-                    "SELECT status, assigned_to, verdict, lead_json FROM leads WHERE lead_id = $1{lock}"
-                ),
-                &[lead_id.into()],
-            )?
-            else {
+            let Some(written) = change_in(tx, postgres, lead_id, change, actor, note, at)? else {
                 return Ok(None);
             };
-            let status = col(&mut row)?.text()?;
-            let assignee = col(&mut row)?.opt_text()?;
-            let verdict = col(&mut row)?.opt_text()?;
-            let lead_json = col(&mut row)?.text()?;
-            // (action, column, from, to) of each attribute that moves.
-            let mut moves: Vec<(&str, &str, Option<String>, String)> = Vec::new();
-            let status_to = |to: Status, moves: &mut Vec<_>| {
-                if status != to.as_str() {
-                    moves.push(("status", "status", Some(status.clone()), to.as_str().into()));
-                }
-            };
-            match change {
-                Change::Status(s) => status_to(*s, &mut moves),
-                Change::Assign(who) => {
-                    if assignee.as_deref() != Some(who.as_str()) {
-                        moves.push(("assign", "assigned_to", assignee.clone(), who.clone()));
-                    }
-                    // A lead waiting for review is taken up like a new one.
-                    if status == Status::New.as_str() || status == Status::UnderReview.as_str() {
-                        status_to(Status::Assigned, &mut moves);
-                    }
-                }
-                Change::Verdict(v) => {
-                    if verdict.as_deref() != Some(v.as_str()) {
-                        moves.push(("verdict", "verdict", verdict.clone(), v.as_str().into()));
-                    }
-                    if *v == Verdict::FalsePositive {
-                        status_to(Status::Closed, &mut moves);
-                    } else if status == Status::UnderReview.as_str() {
-                        // Reviewed and real: it joins the queue like any new lead.
-                        status_to(Status::New, &mut moves);
-                    }
-                }
-                Change::Note => {}
-            }
-            let mut written = Vec::new();
-            for (i, (action, column, from, to)) in moves.iter().enumerate() {
-                tx.exec(
-                    &format!("UPDATE leads SET {column} = $2 WHERE lead_id = $1"),
-                    &[lead_id.into(), to.into()],
-                )?;
-                // The note goes with the first change it explains.
-                let note = if i == 0 { note } else { None };
-                append(
-                    tx,
-                    lead_id,
-                    at,
-                    actor,
-                    action,
-                    (from.as_deref(), Some(to)),
-                    note,
-                )?;
-                written.push(Event {
-                    at: at.into(),
-                    actor: actor.into(),
-                    action: (*action).into(),
-                    from: from.clone(),
-                    to: Some(to.clone()),
-                    note: note.map(str::to_string),
-                });
-            }
-            if moves.is_empty() {
-                if let Some(n) = note {
-                    append(tx, lead_id, at, actor, "note", (None, None), Some(n))?;
-                    written.push(Event {
-                        at: at.into(),
-                        actor: actor.into(),
-                        action: "note".into(),
-                        from: None,
-                        to: None,
-                        note: Some(n.into()),
-                    });
-                }
-            }
-            let verdict_to = moves
+            let verdict_to = written
                 .iter()
-                .find(|(action, ..)| *action == "verdict")
-                .map(|(.., to)| to.clone());
+                .find(|e| e.action == "verdict")
+                .and_then(|e| e.to.clone());
             let demoted = if let Some(v) = verdict_to {
-                let lead: xuncha_core::Lead =
-                    serde_json::from_str(&lead_json).context("a stored lead's JSON")?;
+                let mut row = tx
+                    .query_opt(
+                        "SELECT lead_json FROM leads WHERE lead_id = $1",
+                        &[lead_id.into()],
+                    )?
+                    .context("the lead just changed")?;
+                let lead: xuncha_core::Lead = serde_json::from_str(&col(&mut row)?.text()?)
+                    .context("a stored lead's JSON")?;
                 // The rules' figures read the verdict beside each rule of the lead.
                 for rule in lead.rule_ids() {
                     tx.exec(

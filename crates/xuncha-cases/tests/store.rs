@@ -17,7 +17,7 @@ use xuncha_cases::{
     CaseQueue, Change, Cursor, Facet, Filter, LeadRow, Order, Recheck, RecheckOutcome, Status,
     Verdict, MAX_NOTE_CHARS,
 };
-use xuncha_core::Lead;
+use xuncha_core::{Lead, Severity};
 
 fn at(s: &str) -> OffsetDateTime {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
