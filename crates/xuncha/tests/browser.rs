@@ -119,6 +119,16 @@ async fn click(c: &Client, css: &str) {
 
 /// The text of the first element `css` finds once it satisfies `ready` (a form's answer
 /// arrives after the click that sent it returns).
+/// The text of the page's body as the browser renders it.
+async fn body_text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn wait_for_text(c: &Client, css: &str, ready: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
@@ -309,13 +319,7 @@ async fn work_a_lead(c: &Client, base: &str) {
     let page = links.last().expect("a link to the stored page");
     let href = page.attr("href").await.unwrap().unwrap();
     c.goto(&format!("{base}{href}")).await.unwrap();
-    let text = c
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = body_text(c).await;
     assert!(
         text.contains("<script>window.pwned = 1; document.title = \"pwned\";</script>"),
         "{text}"
@@ -349,13 +353,7 @@ async fn work_a_lead(c: &Client, base: &str) {
     }
     assert!(opened, "the ring is listed as a campaign");
     wait_for_text(c, "h2", |t| t.contains("Keys")).await;
-    let page = c
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = body_text(c).await;
     for written in [
         "139 1234 5678",
         "一三九一二三四五六七八",
